@@ -1,0 +1,114 @@
+"""Command line for operators: `python -m efficiency_warehouse.cli run|dsn|psql|stop|seed-landing`.
+
+The Makefile's targets call these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from efficiency_warehouse import settings, warehouse
+
+
+def seed_landing_if_empty() -> int:
+    """Put the sample returns in the landing folder if it has no files waiting; return how many."""
+    from efficiency_warehouse.datasets import COUNCIL_RETURNS
+    from efficiency_warehouse.ingest import landing_folder
+    from efficiency_warehouse.sample_data import write_sample_returns
+
+    folder = landing_folder(COUNCIL_RETURNS)
+    if folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
+        return 0
+    return len(write_sample_returns(folder))
+
+
+def run_pipeline() -> dict[str, float]:
+    """Everything `make run` does after the install: returns the wall time of each stage."""
+    from efficiency_warehouse import local_airflow
+
+    timings: dict[str, float] = {}
+
+    def stage(name: str, action):
+        started = time.perf_counter()
+        result = action()
+        timings[name] = time.perf_counter() - started
+        return result
+
+    stage("start warehouse", warehouse.warehouse_dsn)
+    stage("prepare airflow", lambda: (local_airflow.configure_environment(), local_airflow.migrate_metadata_database()))
+    seeded = stage("sample returns to landing", seed_landing_if_empty)
+    print(f"landing: {seeded} sample files written" if seeded else "landing: files already waiting, none added")
+    dags = stage("parse DAGs", local_airflow.load_dags)
+    for dag_id in local_airflow.PIPELINE_DAG_IDS:
+        stage(f"DAG {dag_id}", lambda: local_airflow.run_dag(dags[dag_id]))
+    return timings
+
+
+def print_summary() -> None:
+    from efficiency_warehouse import extracts
+
+    with warehouse.connect() as conn:
+        files = conn.execute(
+            """
+            select count(*),
+                   count(*) filter (where status in ('loaded', 'loaded_with_quarantine')),
+                   count(*) filter (where status = 'rejected'),
+                   count(*) filter (where status = 'duplicate'),
+                   coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
+            from ingest.load_manifest
+            """
+        ).fetchone()
+        position = conn.execute(
+            """
+            select financial_year, return_type, councils_reported, councils_expected,
+                   reported_gains_gbp_millions, target_gains_gbp_millions, gap_to_target_gbp_millions
+            from marts.national_efficiency_position
+            order by programme_year, return_type desc
+            """
+        ).fetchall()
+    print()
+    print("Files received: {} ({} loaded, {} rejected, {} duplicates); rows loaded {}, quarantined {}".format(*files))
+    print("  see ingest.load_manifest and ingest.quarantined_rows")
+    print()
+    print("National NI 179 position against the 3% a year target (£m, cumulative since April 2008):")
+    print(f"  {'year':8} {'return':9} {'councils':>9} {'reported':>10} {'target':>10} {'gap':>9}")
+    for year, kind, reported_n, expected_n, reported, target, gap in position:
+        print(f"  {year:8} {kind:9} {f'{reported_n}/{expected_n}':>9} {reported:>10,.1f} {target:>10,.1f} {gap:>+9,.1f}")
+    print()
+    print(f"Marts:    schema 'marts' in {describe_warehouse()}  (make psql; make dsn)")
+    print(f"Extract:  {extracts.extracts_dir() / 'national_efficiency_position.csv'}")
+    print(f"Landing:  {settings.landing_dir()}   kept files: {settings.received_dir()}")
+
+
+def describe_warehouse() -> str:
+    if warehouse.is_embedded():
+        return f"the embedded PostgreSQL ({settings.embedded_pgdata()})"
+    return "the PostgreSQL named by WAREHOUSE_DSN / PG* variables"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="efficiency_warehouse", description=__doc__)
+    parser.add_argument("command", choices=["run", "dsn", "psql", "stop", "seed-landing", "summary"])
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run_pipeline()
+        print_summary()
+    elif args.command == "summary":
+        print_summary()
+    elif args.command == "dsn":
+        print(warehouse.warehouse_dsn())
+    elif args.command == "psql":
+        dsn = warehouse.warehouse_dsn()
+        os.execv(warehouse.psql_executable(), [warehouse.psql_executable(), dsn])
+    elif args.command == "stop":
+        print("embedded warehouse stopped" if warehouse.stop_embedded() else "embedded warehouse was not running")
+    elif args.command == "seed-landing":
+        print(f"{seed_landing_if_empty()} sample files written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Tables that ingestion owns: the load manifest, the quarantine and one raw table per dataset.
+
+Created idempotently by the ingest DAG before it loads anything; dbt reads them as sources.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from efficiency_warehouse.datasets import DATASETS, Dataset
+
+OPERATIONS_DDL = """
+create schema if not exists ingest;
+create schema if not exists raw;
+
+create table if not exists ingest.load_manifest (
+    manifest_id        bigint generated always as identity primary key,
+    dataset            text        not null,
+    file_sha256        text        not null,
+    file_name          text        not null,
+    file_size_bytes    bigint      not null,
+    received_at        timestamptz not null,
+    processed_at       timestamptz not null default now(),
+    status             text        not null check (status in ('loaded', 'loaded_with_quarantine', 'rejected', 'duplicate')),
+    rows_read          integer     not null,
+    rows_loaded        integer     not null,
+    rows_quarantined   integer     not null,
+    error_message      text,
+    duplicate_of       bigint references ingest.load_manifest (manifest_id),
+    kept_at_path       text        not null,
+    dag_run_id         text,
+    constraint rows_add_up check (rows_read = rows_loaded + rows_quarantined)
+);
+-- The same bytes are processed once; later deliveries of them are recorded as duplicates.
+create unique index if not exists load_manifest_one_processing_per_content
+    on ingest.load_manifest (dataset, file_sha256) where status <> 'duplicate';
+
+create table if not exists ingest.quarantined_rows (
+    quarantine_id      bigint generated always as identity primary key,
+    manifest_id        bigint      not null references ingest.load_manifest (manifest_id),
+    dataset            text        not null,
+    file_name          text        not null,
+    row_number         integer,    -- null: the finding is about the whole file
+    column_name        text,
+    offending_value    text,
+    rule               text        not null,
+    message            text        not null,
+    raw_record         jsonb,
+    quarantined_at     timestamptz not null default now()
+);
+create index if not exists quarantined_rows_by_manifest on ingest.quarantined_rows (manifest_id);
+"""
+
+
+def raw_table_ddl(dataset: Dataset) -> sql.Composed:
+    schema, table = dataset.raw_table.split(".")
+    columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in dataset.columns]
+    return sql.SQL(
+        """
+        create table if not exists {table} (
+            manifest_id        bigint  not null references ingest.load_manifest (manifest_id),
+            source_row_number  integer not null,
+            {columns},
+            validation_warnings text[] not null default '{{}}',
+            primary key (manifest_id, source_row_number)
+        )
+        """
+    ).format(table=sql.Identifier(schema, table), columns=sql.SQL(",\n            ").join(columns))
+
+
+def ensure_ingest_tables(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        # Serialise: two first runs at once would race on "create ... if not exists".
+        conn.execute("select pg_advisory_xact_lock(hashtext('efficiency_warehouse.ddl'))")
+        conn.execute(OPERATIONS_DDL)
+        for dataset in DATASETS.values():
+            conn.execute(raw_table_ddl(dataset))

@@ -1,0 +1,46 @@
+"""Where things live. Every path can be moved with an environment variable; nothing here does I/O."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(os.environ.get("EFFICIENCY_WAREHOUSE_HOME", Path(__file__).resolve().parents[2]))
+
+
+def _path(variable: str, default: Path) -> Path:
+    return Path(os.environ.get(variable, default))
+
+
+def data_dir() -> Path:
+    return _path("WAREHOUSE_DATA_DIR", PROJECT_ROOT / "data")
+
+
+def landing_dir() -> Path:
+    """Drop zone: councils' files wait here until the ingest DAG takes them."""
+    return _path("LANDING_DIR", data_dir() / "landing")
+
+
+def received_dir() -> Path:
+    """Every file ever received, kept by content hash, whatever became of its rows."""
+    return _path("RECEIVED_DIR", data_dir() / "received")
+
+
+def outputs_dir() -> Path:
+    return _path("OUTPUTS_DIR", PROJECT_ROOT / "outputs")
+
+
+def embedded_pgdata() -> Path:
+    return _path("EMBEDDED_PGDATA", PROJECT_ROOT / ".warehouse" / "pgdata")
+
+
+def dbt_project_dir() -> Path:
+    return PROJECT_ROOT / "dbt_project"
+
+
+def expectations_dir() -> Path:
+    return PROJECT_ROOT / "expectations"
+
+
+def dags_dir() -> Path:
+    return PROJECT_ROOT / "dags"

@@ -1,0 +1,133 @@
+"""Great Expectations gate: run a committed suite over a file's rows, turn failures into findings.
+
+Suites are JSON under expectations/ (one per dataset and stage) and are the single source of the
+rules. Reference sets (known councils, programme years) come in as suite parameters at run time.
+Each expectation's ``meta`` names its ``rule`` and carries a ``message`` a person can act on;
+its ``severity`` decides the outcome: ``critical`` stops the row (or the file, for table-level
+expectations), ``warning`` loads the row with the rule recorded against it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from efficiency_warehouse import settings
+
+# GX logs progress bars and usage statistics; neither belongs in task logs.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # "error" stops the row or file, "warning" loads it flagged
+    message: str
+    row_number: int | None  # None: the finding is about the whole file
+    column: str | None
+    value: str | None
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    suite_name: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def file_errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error" and f.row_number is None]
+
+    def rows_with_errors(self) -> set[int]:
+        return {f.row_number for f in self.findings if f.severity == "error" and f.row_number is not None}
+
+    def warnings_by_row(self) -> dict[int, list[str]]:
+        warnings: dict[int, list[str]] = {}
+        for finding in self.findings:
+            if finding.severity == "warning" and finding.row_number is not None:
+                warnings.setdefault(finding.row_number, []).append(finding.rule)
+        return warnings
+
+
+def load_suite_definition(suite_name: str) -> dict[str, Any]:
+    path = settings.expectations_dir() / f"{suite_name}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _context():
+    # Imported here: GX takes seconds to import, and DAG files must parse fast.
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_pandas("files")
+        .add_dataframe_asset("received_rows")
+        .add_batch_definition_whole_dataframe("whole_file")
+    )
+    return context, batch_definition
+
+
+def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any]) -> ValidationOutcome:
+    """Validate ``frame`` (indexed by source row number) against a committed suite."""
+    import great_expectations as gx
+
+    context, batch_definition = _context()
+    definition = load_suite_definition(suite_name)
+    context.suites.add_or_update(gx.ExpectationSuite(**definition))
+    suite = context.suites.get(suite_name)
+    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+        suite,
+        expectation_parameters=parameters,
+        result_format={"result_format": "COMPLETE"},
+    )
+    findings: list[Finding] = []
+    for expectation_result in result.results:
+        if expectation_result.success:
+            continue
+        config = expectation_result.expectation_config
+        meta = config.meta or {}
+        rule = meta.get("rule", config.type)
+        severity = "warning" if str(config.severity.value) == "warning" else "error"
+        template = meta.get("message", f"failed {config.type}")
+        if expectation_result.exception_info and expectation_result.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"expectation {rule} in suite {suite_name} could not run: "
+                f"{expectation_result.exception_info.get('exception_message')}"
+            )
+        details = expectation_result.result or {}
+        column = config.kwargs.get("column") or ", ".join(
+            config.kwargs.get("column_list") or [c for c in (config.kwargs.get("column_A"), config.kwargs.get("column_B")) if c]
+        ) or None
+        if "unexpected_index_list" in details:
+            values = details.get("unexpected_list") or []
+            for index, value in zip(details["unexpected_index_list"], values, strict=False):
+                shown = _show(value)
+                findings.append(
+                    Finding(rule, severity, template.format(value=shown, column=column), int(index), column, shown)
+                )
+        else:
+            mismatched = (details.get("details") or {}).get("mismatched") or {}
+            facts = {
+                "missing": ", ".join(mismatched.get("missing") or []) or "none",
+                "unexpected": ", ".join(mismatched.get("unexpected") or []) or "none",
+                "observed": _show(details.get("observed_value")),
+            }
+            findings.append(
+                Finding(rule, severity, template.format(column=column, value=facts["observed"], **facts), None, column, None)
+            )
+    return ValidationOutcome(suite_name, tuple(findings))
+
+
+def _show(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, (tuple, list)):
+        return " | ".join("" if v is None else str(v) for v in value)
+    return str(value)

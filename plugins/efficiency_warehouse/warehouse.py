@@ -1,0 +1,102 @@
+"""Connections to the warehouse: a PostgreSQL named by the environment, or the embedded one.
+
+Resolution order, read at call time (never at import):
+1. ``WAREHOUSE_DSN``: a libpq connection string or URI;
+2. the standard libpq variables (``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``, ``PGDATABASE``)
+   when ``PGHOST`` is set;
+3. otherwise the embedded PostgreSQL 16 (pgserver) whose data folder is ``.warehouse/pgdata``,
+   started on demand and left running so analysts can query it.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from efficiency_warehouse import settings
+
+EMBEDDED_DATABASE = "efficiency_warehouse"
+
+
+def is_embedded() -> bool:
+    return not os.environ.get("WAREHOUSE_DSN") and not os.environ.get("PGHOST")
+
+
+def _embedded_server():
+    # pgserver warns when XDG_RUNTIME_DIR is unset; its fallback is fine for a lock file.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import pgserver  # heavy-ish and only needed for the embedded default
+
+    pgdata = settings.embedded_pgdata()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so `make run` leaves it up for analysts.
+    return pgserver.get_server(str(pgdata), cleanup_mode=None)
+
+
+def embedded_server_dsn(database: str) -> str:
+    """Start the embedded server if needed, make sure ``database`` exists, return its DSN."""
+    server = _embedded_server()
+    params = conninfo_to_dict(server.get_uri())
+    ensure_database(make_conninfo(**params), database)
+    params["dbname"] = database
+    return make_conninfo(**params)
+
+
+def ensure_database(admin_dsn: str, database: str) -> None:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+
+
+def warehouse_dsn() -> str:
+    if dsn := os.environ.get("WAREHOUSE_DSN"):
+        return dsn
+    if os.environ.get("PGHOST"):
+        return ""  # libpq reads the PG* variables itself
+    return embedded_server_dsn(EMBEDDED_DATABASE)
+
+
+def connection_parameters(dsn: str | None = None) -> dict[str, str]:
+    """host/port/user/password/dbname for tools that will not take a DSN (dbt's profile)."""
+    dsn = warehouse_dsn() if dsn is None else dsn
+    params = conninfo_to_dict(dsn)
+    return {
+        "host": params.get("host") or os.environ.get("PGHOST", "localhost"),
+        "port": str(params.get("port") or os.environ.get("PGPORT", "5432")),
+        "user": params.get("user") or os.environ.get("PGUSER", "postgres"),
+        "password": params.get("password") or os.environ.get("PGPASSWORD", ""),
+        "dbname": params.get("dbname") or os.environ.get("PGDATABASE", "postgres"),
+    }
+
+
+@contextmanager
+def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(warehouse_dsn(), autocommit=autocommit, application_name="efficiency_warehouse") as conn:
+        yield conn
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it is running; True if it was."""
+    from pgserver._commands import pg_ctl
+
+    pgdata = settings.embedded_pgdata()
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    # As root, pgserver runs postgres as its own system user, and pg_ctl must run as that user too.
+    run_as = {"user": "pgserver"} if os.geteuid() == 0 else {}
+    pg_ctl(["-w", "stop"], pgdata=pgdata, **run_as)
+    return True
+
+
+def psql_executable() -> str:
+    """The psql that ships with pgserver, so `make psql` needs no system PostgreSQL client."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / "psql")
