@@ -40,13 +40,9 @@ RUNTIME_DIRS = {"data", "outputs"}
 DEV_ONLY_DEFAULTS = {"", "airflow", "postgres", "warehouse"}
 # Variables that must have no default at all (compose fails with ${VAR:?message} when unset).
 REQUIRED_SECRETS = {"AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"}
-SECRETISH = re.compile(
-    r"(PASSWORD|SECRET|FERNET|TOKEN|_KEY)(?!.*_(FILE|PATH)$)", re.IGNORECASE
-)
+SECRETISH = re.compile(r"(PASSWORD|SECRET|FERNET|TOKEN|_KEY)(?!.*_(FILE|PATH)$)", re.IGNORECASE)
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?err}, ${NAME?err}; "$${" is a literal "$" for compose.
-INTERPOLATION = re.compile(
-    r"(?<!\$)\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
-)
+INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +94,7 @@ def _compose_variables(text: str) -> dict[str, list[tuple[str | None, str | None
 # --- structure -------------------------------------------------------------------------------------
 
 
-def test_compose_parses_and_has_expected_services(
-    compose: dict, services: dict
-) -> None:
+def test_compose_parses_and_has_expected_services(compose: dict, services: dict) -> None:
     assert isinstance(compose, dict)
     expected = {"postgres", *AIRFLOW_SERVICES}
     assert expected <= set(services), f"missing services: {expected - set(services)}"
@@ -110,9 +104,7 @@ def test_compose_parses_and_has_expected_services(
     assert "airflow-webserver" not in services
 
 
-def test_airflow_services_share_the_common_anchor(
-    compose: dict, services: dict
-) -> None:
+def test_airflow_services_share_the_common_anchor(compose: dict, services: dict) -> None:
     common = compose["x-airflow-common"]
     common_env = _env(common)
     for name in AIRFLOW_SERVICES:
@@ -126,9 +118,7 @@ def test_airflow_services_share_the_common_anchor(
     raw = COMPOSE_FILE.read_text()
     for name in AIRFLOW_SERVICES:
         block = raw.split(f"\n  {name}:\n", 1)[1].split("\n  ", 1)[0]
-        assert block.strip() == "<<: *airflow-common", (
-            f"{name} should start with '<<: *airflow-common'"
-        )
+        assert block.strip() == "<<: *airflow-common", f"{name} should start with '<<: *airflow-common'"
 
 
 def test_airflow_commands_are_airflow_3_components(services: dict) -> None:
@@ -142,16 +132,10 @@ def test_startup_order(services: dict) -> None:
     for name in AIRFLOW_DAEMONS:
         depends = services[name]["depends_on"]
         assert depends["postgres"] == {"condition": "service_healthy"}, name
-        assert depends["airflow-init"] == {
-            "condition": "service_completed_successfully"
-        }, name
+        assert depends["airflow-init"] == {"condition": "service_completed_successfully"}, name
     # LocalExecutor runs tasks in the scheduler, and tasks need the Execution API.
-    assert services["airflow-scheduler"]["depends_on"]["airflow-apiserver"] == {
-        "condition": "service_healthy"
-    }
-    assert services["airflow-init"]["depends_on"]["postgres"] == {
-        "condition": "service_healthy"
-    }
+    assert services["airflow-scheduler"]["depends_on"]["airflow-apiserver"] == {"condition": "service_healthy"}
+    assert services["airflow-init"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
 
 
 def test_healthchecks(services: dict) -> None:
@@ -159,15 +143,10 @@ def test_healthchecks(services: dict) -> None:
         check = services[name].get("healthcheck")
         assert check and check.get("test"), f"{name} has no healthcheck"
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
-    assert "/api/v2/monitor/health" in " ".join(
-        services["airflow-apiserver"]["healthcheck"]["test"]
-    )
+    assert "/api/v2/monitor/health" in " ".join(services["airflow-apiserver"]["healthcheck"]["test"])
     scheduler_check = " ".join(services["airflow-scheduler"]["healthcheck"]["test"])
     assert ":8974/health" in scheduler_check
-    assert (
-        _env(services["airflow-scheduler"])["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"]
-        == "true"
-    )
+    assert _env(services["airflow-scheduler"])["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
 
 
 def test_api_server_port_published(services: dict) -> None:
@@ -182,14 +161,9 @@ def test_airflow_environment(compose: dict, services: dict) -> None:
     env = _env(compose["x-airflow-common"])
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
-    assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith(
-        "simple_auth_manager.SimpleAuthManager"
-    )
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("simple_auth_manager.SimpleAuthManager")
     execution_api = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
-    assert (
-        execution_api.hostname == "airflow-apiserver"
-        and execution_api.hostname in services
-    )
+    assert execution_api.hostname == "airflow-apiserver" and execution_api.hostname in services
     assert execution_api.port == 8080 and execution_api.path == "/execution/"
     metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     assert metadata.scheme.startswith("postgresql") and metadata.hostname == "postgres"
@@ -212,9 +186,7 @@ def test_project_environment(compose: dict) -> None:
 
 
 def test_volume_targets(compose: dict) -> None:
-    targets = {
-        target: source for source, target in _bind_mounts(compose["x-airflow-common"])
-    }
+    targets = {target: source for source, target in _bind_mounts(compose["x-airflow-common"])}
     assert targets["/opt/airflow/dags"] == "./dags"
     assert targets["/opt/airflow/plugins"] == "./plugins"
     for folder in ("dags", "plugins", "dbt_project", "expectations", "data", "outputs"):
@@ -227,13 +199,9 @@ def test_bind_mount_sources_exist(services: dict) -> None:
         for source, target in _bind_mounts(service):
             relative = Path(source).as_posix().removeprefix("./")
             if relative in RUNTIME_DIRS:
-                assert f"/opt/airflow/project/{relative}" in init_script, (
-                    f"airflow-init must create {target}"
-                )
+                assert f"/opt/airflow/project/{relative}" in init_script, f"airflow-init must create {target}"
                 continue
-            assert (ROOT / relative).exists(), (
-                f"{name}: host path {source} (-> {target}) is not in the repo"
-            )
+            assert (ROOT / relative).exists(), f"{name}: host path {source} (-> {target}) is not in the repo"
 
 
 def test_named_volumes_declared(compose: dict, services: dict) -> None:
@@ -250,21 +218,13 @@ def test_dockerfile_installs_requirements(compose: dict) -> None:
     build = compose["x-airflow-common"]["build"]
     assert (ROOT / build["context"] / build["dockerfile"]).resolve() == DOCKERFILE
     text = DOCKERFILE.read_text()
-    instructions = [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
+    instructions = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert instructions[0] == f"FROM apache/airflow:{AIRFLOW_VERSION}-python3.11"
     copy = next(line for line in instructions if line.startswith("COPY"))
     assert "requirements.txt" in copy.split()[-2]
     requirements_in_image = copy.split()[-1]
-    run = " ".join(
-        line for line in instructions if not line.startswith(("FROM", "COPY", "USER"))
-    )
-    assert re.search(
-        rf"pip install\b.*--no-cache-dir.*-r {re.escape(requirements_in_image)}", run
-    ), run
+    run = " ".join(line for line in instructions if not line.startswith(("FROM", "COPY", "USER")))
+    assert re.search(rf"pip install\b.*--no-cache-dir.*-r {re.escape(requirements_in_image)}", run), run
     assert (ROOT / "requirements.txt").exists()
 
 
@@ -279,9 +239,7 @@ def test_requirements_pin_the_image_airflow_version() -> None:
 def test_postgres_service_and_init_script(compose: dict, services: dict) -> None:
     postgres = services["postgres"]
     assert postgres["image"] == "postgres:16"
-    assert ("./docker/postgres-init", "/docker-entrypoint-initdb.d") in _bind_mounts(
-        postgres
-    )
+    assert ("./docker/postgres-init", "/docker-entrypoint-initdb.d") in _bind_mounts(postgres)
     scripts = sorted(p for p in INIT_DIR.iterdir() if p.suffix in {".sh", ".sql"})
     assert scripts, "no init script in docker/postgres-init"
     sql = "\n".join(p.read_text() for p in scripts)
@@ -300,9 +258,7 @@ def test_postgres_service_and_init_script(compose: dict, services: dict) -> None
 def test_shell_scripts_parse() -> None:
     for script in INIT_DIR.glob("*.sh"):
         subprocess.run(["bash", "-n", str(script)], check=True, timeout=10)
-    init_command = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["airflow-init"][
-        "command"
-    ][-1]
+    init_command = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["airflow-init"]["command"][-1]
     # What compose hands to bash: "$$" -> "$", compose-time ${VAR...} -> a value.
     rendered = INTERPOLATION.sub("1000", init_command).replace("$$", "$")
     subprocess.run(["bash", "-n"], input=rendered, text=True, check=True, timeout=10)
@@ -318,28 +274,20 @@ def _secret_values(services: dict) -> list[tuple[str, str, str]]:
             if SECRETISH.search(key):
                 values.append((name, key, value))
             elif "://" in value and urlsplit(value).password is not None:
-                values.append(
-                    (name, f"{key} (password in URI)", urlsplit(value).password)
-                )
+                values.append((name, f"{key} (password in URI)", urlsplit(value).password))
     return values
 
 
 def test_no_literal_secrets(services: dict) -> None:
     for name, key, value in _secret_values(services):
         match = INTERPOLATION.fullmatch(value)
-        assert match, (
-            f"{name}.{key} must come from the environment (${{VAR...}}), found {value!r}"
-        )
+        assert match, f"{name}.{key} must come from the environment (${{VAR...}}), found {value!r}"
         if match["op"] in (":-", "-"):
-            assert match["arg"] in DEV_ONLY_DEFAULTS, (
-                f"{name}.{key}: undocumented default {match['arg']!r}"
-            )
+            assert match["arg"] in DEV_ONLY_DEFAULTS, f"{name}.{key}: undocumented default {match['arg']!r}"
     variables = _compose_variables(COMPOSE_FILE.read_text())
     for required in REQUIRED_SECRETS:
         assert variables.get(required), f"{required} not used"
-        assert all(op == ":?" for op, _ in variables[required]), (
-            f"{required} must be ${{{required}:?...}}"
-        )
+        assert all(op == ":?" for op, _ in variables[required]), f"{required} must be ${{{required}:?...}}"
     text = COMPOSE_FILE.read_text()
     assert not re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", text)
     # A Fernet key (32 url-safe base64 bytes) pasted as a literal.
@@ -366,9 +314,7 @@ def test_env_example_has_placeholders_only() -> None:
             entries[key.strip()] = value.strip()
     for key, value in entries.items():
         if SECRETISH.search(key):
-            assert value == "" or value.startswith("change-me"), (
-                f".env.example {key}={value!r} looks like a secret"
-            )
+            assert value == "" or value.startswith("change-me"), f".env.example {key}={value!r} looks like a secret"
     # Every variable docker-compose.yml interpolates is explained in .env.example.
     missing = set(_compose_variables(COMPOSE_FILE.read_text())) - set(entries)
     assert not missing, f"not in .env.example: {sorted(missing)}"
@@ -402,9 +348,7 @@ def _compose_cli() -> list[str] | None:
 def test_docker_compose_config_validates() -> None:
     command = _compose_cli()
     if command is None:
-        pytest.skip(
-            "`docker compose version` does not work here (no Compose CLI plugin); cannot run `config`"
-        )
+        pytest.skip("`docker compose version` does not work here (no Compose CLI plugin); cannot run `config`")
     env = {
         **os.environ,
         **{name: "test-only-not-a-secret" for name in REQUIRED_SECRETS},

@@ -9,6 +9,9 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 from efficiency_warehouse import settings, warehouse
 
@@ -25,8 +28,8 @@ def seed_landing_if_empty() -> int:
     return len(write_sample_returns(folder))
 
 
-def run_pipeline() -> dict[str, float]:
-    """Everything `make run` does after the install: returns the wall time of each stage."""
+def run_pipeline(console) -> dict[str, float]:
+    """Everything `make run` does after the install; prints one line per stage to ``console``."""
     from efficiency_warehouse import local_airflow
 
     timings: dict[str, float] = {}
@@ -35,22 +38,74 @@ def run_pipeline() -> dict[str, float]:
         started = time.perf_counter()
         result = action()
         timings[name] = time.perf_counter() - started
+        console.write(f"  {name:<40} {timings[name]:6.1f}s\n")
+        console.flush()
         return result
 
-    stage("start warehouse", warehouse.warehouse_dsn)
-    stage("prepare airflow", lambda: (local_airflow.configure_environment(), local_airflow.migrate_metadata_database()))
-    seeded = stage("sample returns to landing", seed_landing_if_empty)
-    print(f"landing: {seeded} sample files written" if seeded else "landing: files already waiting, none added")
-    dags = stage("parse DAGs", local_airflow.load_dags)
+    stage("start the warehouse", warehouse.warehouse_dsn)
+    stage(
+        "prepare Airflow (metadata database)",
+        lambda: (local_airflow.configure_environment(), local_airflow.migrate_metadata_database()),
+    )
+    seeded = stage("sample returns into landing if empty", seed_landing_if_empty)
+    dags = stage("parse the DAGs", local_airflow.load_dags)
     for dag_id in local_airflow.PIPELINE_DAG_IDS:
-        stage(f"DAG {dag_id}", lambda: local_airflow.run_dag(dags[dag_id]))
+        stage(f"DAG {dag_id}", lambda dag=dags[dag_id]: local_airflow.run_dag(dag))
+    console.write(f"  ({seeded} sample files were put in the landing folder)\n" if seeded else "")
     return timings
 
 
-def print_summary() -> None:
+@contextmanager
+def output_to_log(log_path: Path):
+    """Send everything this process and its children print to ``log_path``; yield the console."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    console = os.fdopen(os.dup(1), "w", buffering=1)
+    with log_path.open("w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield console
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved_out, 1)
+            os.dup2(saved_err, 2)
+            os.close(saved_out)
+            os.close(saved_err)
+            console.close()
+
+
+def run_and_report(verbose: bool) -> int:
+    log_path = settings.outputs_dir() / "logs" / "pipeline-run.log"
+    print(f"Running the pipeline (full log: {log_path})")
+    started_at = datetime.now(UTC)
+    try:
+        if verbose:
+            run_pipeline(sys.stdout)
+        else:
+            with output_to_log(log_path) as console:
+                run_pipeline(console)
+    except Exception as error:  # the operator needs the reason and where to read more, not a bare traceback
+        print(f"\nFAILED: {error}\n")
+        if not verbose:
+            tail = log_path.read_text(errors="replace").splitlines()[-40:]
+            print("Last lines of the log:\n  " + "\n  ".join(tail))
+        return 1
+    print_summary(started_at)
+    return 0
+
+
+def print_summary(since: datetime | None = None) -> None:
     from efficiency_warehouse import extracts
 
+    since = since or datetime.fromtimestamp(0, UTC)
     with warehouse.connect() as conn:
+        new_files = conn.execute(
+            "select count(*) from ingest.load_manifest where processed_at >= %s", (since,)
+        ).fetchone()[0]
         files = conn.execute(
             """
             select count(*),
@@ -71,12 +126,15 @@ def print_summary() -> None:
         ).fetchall()
     print()
     print("Files received: {} ({} loaded, {} rejected, {} duplicates); rows loaded {}, quarantined {}".format(*files))
+    print(f"  {new_files} of them new in this run")
     print("  see ingest.load_manifest and ingest.quarantined_rows")
     print()
     print("National NI 179 position against the 3% a year target (£m, cumulative since April 2008):")
     print(f"  {'year':8} {'return':9} {'councils':>9} {'reported':>10} {'target':>10} {'gap':>9}")
     for year, kind, reported_n, expected_n, reported, target, gap in position:
-        print(f"  {year:8} {kind:9} {f'{reported_n}/{expected_n}':>9} {reported:>10,.1f} {target:>10,.1f} {gap:>+9,.1f}")
+        print(
+            f"  {year:8} {kind:9} {f'{reported_n}/{expected_n}':>9} {reported:>10,.1f} {target:>10,.1f} {gap:>+9,.1f}"
+        )
     print()
     print(f"Marts:    schema 'marts' in {describe_warehouse()}  (make psql; make dsn)")
     print(f"Extract:  {extracts.extracts_dir() / 'national_efficiency_position.csv'}")
@@ -92,10 +150,10 @@ def describe_warehouse() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="efficiency_warehouse", description=__doc__)
     parser.add_argument("command", choices=["run", "dsn", "psql", "stop", "seed-landing", "summary"])
+    parser.add_argument("--verbose", action="store_true", help="run: show the full Airflow and dbt log on the console")
     args = parser.parse_args(argv)
     if args.command == "run":
-        run_pipeline()
-        print_summary()
+        return run_and_report(args.verbose)
     elif args.command == "summary":
         print_summary()
     elif args.command == "dsn":

@@ -39,14 +39,47 @@ COUNCIL_RETURNS = Dataset(
     name="council_returns",
     template_version=1,
     columns=(
-        Column("council_code", "text", True, "GSS code of the council (E06, E07, E08, E09 or E10), or the PRE09-nn code of a council abolished on 1 April 2009"),
-        Column("council_name", "text", False, "Name of the council, for people reading the file; the code is authoritative"),
+        Column(
+            "council_code",
+            "text",
+            True,
+            "GSS code of the council (E06, E07, E08, E09 or E10), "
+            "or the PRE09-nn code of a council abolished on 1 April 2009",
+        ),
+        Column(
+            "council_name", "text", False, "Name of the council, for people reading the file; the code is authoritative"
+        ),
         Column("financial_year", "text", True, "Financial year the figure is for, written 2008-09, 2009-10 or 2010-11"),
-        Column("return_type", "text", True, "forecast (sent in October for the current year) or actual (sent in July for the year just ended)"),
-        Column("ni179_value_gbp_thousands", "numeric(14, 1)", True, "NI 179: net ongoing cash-releasing value for money gains since 1 April 2008, cumulative, in £ thousands"),
-        Column("revenue_gbp_thousands", "numeric(14, 1)", False, "Optional: the revenue part of the NI 179 value, £ thousands"),
-        Column("capital_gbp_thousands", "numeric(14, 1)", False, "Optional: the capital part of the NI 179 value, £ thousands"),
-        Column("sr04_carry_over_gbp_thousands", "numeric(14, 1)", False, "Optional: SR04 gains above 7.5% of the 2004-05 baseline included in the value, £ thousands"),
+        Column(
+            "return_type",
+            "text",
+            True,
+            "forecast (sent in October for the current year) or actual (sent in July for the year just ended)",
+        ),
+        Column(
+            "ni179_value_gbp_thousands",
+            "numeric(14, 1)",
+            True,
+            "NI 179: net ongoing cash-releasing value for money gains since 1 April 2008, cumulative, in £ thousands",
+        ),
+        Column(
+            "revenue_gbp_thousands",
+            "numeric(14, 1)",
+            False,
+            "Optional: the revenue part of the NI 179 value, £ thousands",
+        ),
+        Column(
+            "capital_gbp_thousands",
+            "numeric(14, 1)",
+            False,
+            "Optional: the capital part of the NI 179 value, £ thousands",
+        ),
+        Column(
+            "sr04_carry_over_gbp_thousands",
+            "numeric(14, 1)",
+            False,
+            "Optional: SR04 gains above 7.5% of the 2004-05 baseline included in the value, £ thousands",
+        ),
         Column("submitted_date", "date", True, "Date the council submitted the return, YYYY-MM-DD"),
         Column("comment", "text", False, "Optional free text from the council"),
     ),

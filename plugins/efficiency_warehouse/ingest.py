@@ -15,7 +15,7 @@ import os
 import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def ingest_file(
 ) -> FileResult:
     file_sha256 = sha256_of(path)
     kept = keep_received_file(path, file_sha256)
-    received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     manifest = {
         "dataset": dataset.name,
         "file_sha256": file_sha256,
@@ -147,10 +147,19 @@ def _load_new_file(
     try:
         frame = read_rows(path, dataset)
         if frame.empty:
-            raise UnreadableFile("no_data_rows", f"'{path.name}' has a header but no data rows: there is nothing to load.")
+            raise UnreadableFile(
+                "no_data_rows", f"'{path.name}' has a header but no data rows: there is nothing to load."
+            )
     except UnreadableFile as unreadable:
         manifest_id = _insert_manifest(conn, manifest, "rejected", 0, 0, 0, unreadable.message)
-        _quarantine(conn, manifest_id, dataset, path.name, [Finding(unreadable.rule, "error", unreadable.message, None, None, None)], None)
+        _quarantine(
+            conn,
+            manifest_id,
+            dataset,
+            path.name,
+            [Finding(unreadable.rule, "error", unreadable.message, None, None, None)],
+            None,
+        )
         return FileResult(path.name, manifest["file_sha256"], "rejected", error_message=unreadable.message)
 
     outcome = validate_rows(frame, dataset.landing_suite, parameters)
@@ -181,7 +190,9 @@ def _summarise(outcome: ValidationOutcome, bad_rows: int, rows_read: int) -> str
     if not bad_rows:
         return None
     rules = Counter(f.rule for f in outcome.findings if f.severity == "error")
-    return f"{bad_rows} of {rows_read} rows quarantined: " + ", ".join(f"{rule} ({n})" for rule, n in rules.most_common())
+    return f"{bad_rows} of {rows_read} rows quarantined: " + ", ".join(
+        f"{rule} ({n})" for rule, n in rules.most_common()
+    )
 
 
 def _insert_manifest(
@@ -231,15 +242,39 @@ def _quarantine(
     records: dict[int, str] = {}
     if frame is not None:
         rows = {f.row_number for f in findings if f.row_number is not None}
-        subset = frame.loc[sorted(rows)].astype(object).where(frame.loc[sorted(rows)].notna(), None)
-        records = {int(i): json.dumps(r, ensure_ascii=False) for i, r in zip(subset.index, subset.to_dict("records"))}
-    columns = ["manifest_id", "dataset", "file_name", "row_number", "column_name", "offending_value", "rule", "message", "raw_record"]
+        subset = frame.loc[sorted(rows)].astype(object)
+        subset = subset.where(subset.notna(), None)
+        records = {
+            int(i): json.dumps(r, ensure_ascii=False)
+            for i, r in zip(subset.index, subset.to_dict("records"), strict=True)
+        }
+    columns = [
+        "manifest_id",
+        "dataset",
+        "file_name",
+        "row_number",
+        "column_name",
+        "offending_value",
+        "rule",
+        "message",
+        "raw_record",
+    ]
     with conn.cursor().copy(
         sql.SQL("copy ingest.quarantined_rows ({}) from stdin").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
     ) as copy:
         for f in findings:
             copy.write_row(
-                (manifest_id, dataset.name, file_name, f.row_number, f.column, f.value, f.rule, f.message, records.get(f.row_number))
+                (
+                    manifest_id,
+                    dataset.name,
+                    file_name,
+                    f.row_number,
+                    f.column,
+                    f.value,
+                    f.rule,
+                    f.message,
+                    records.get(f.row_number),
+                )
             )
 
 
@@ -252,9 +287,7 @@ def _copy_rows(
     out = good[dataset.column_names].copy()
     out.insert(0, "source_row_number", good.index)
     out.insert(0, "manifest_id", manifest_id)
-    out["validation_warnings"] = [
-        "{" + ",".join(warnings[i]) + "}" if i in warnings else "{}" for i in good.index
-    ]
+    out["validation_warnings"] = ["{" + ",".join(warnings[i]) + "}" if i in warnings else "{}" for i in good.index]
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, header=False)
     schema, table = dataset.raw_table.split(".")

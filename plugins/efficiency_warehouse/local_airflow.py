@@ -32,9 +32,8 @@ def _sqlalchemy_url(dsn: str) -> str:
 
 def configure_environment() -> None:
     """Point Airflow at this project. Must run before anything imports airflow."""
-    home = settings.PROJECT_ROOT / ".airflow"
-    home.mkdir(exist_ok=True)
-    os.environ.setdefault("AIRFLOW_HOME", str(home))
+    os.environ.setdefault("AIRFLOW_HOME", str(settings.PROJECT_ROOT / ".airflow"))
+    os.makedirs(os.environ["AIRFLOW_HOME"], exist_ok=True)
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.dags_dir()))
     os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(settings.PROJECT_ROOT / "plugins"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

@@ -10,7 +10,9 @@ from efficiency_warehouse.datasets import COUNCIL_RETURNS
 
 def build_reference_data() -> dict[str, int]:
     """Load the reference seeds and build and test the reference schema the quality gates use."""
-    return dbt_runner.summarise(dbt_runner.run_dbt("build", "--select", "tag:reference", "--indirect-selection", "cautious"))
+    return dbt_runner.summarise(
+        dbt_runner.run_dbt("build", "--select", "tag:reference", "--indirect-selection", "cautious")
+    )
 
 
 def ingest_council_returns(dag_run_id: str | None = None) -> list[dict[str, Any]]:

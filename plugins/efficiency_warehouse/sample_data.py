@@ -32,7 +32,14 @@ RETURN_TYPE_FACTOR = {"forecast": 0.98, "actual": 1.08}
 # Relative spend per resident by tier (excluding schools, fire and police): in two-tier areas the
 # county spends most; unitaries, metropolitan and London boroughs run both tiers' services.
 TIER_WEIGHT = {"county": 0.8, "district": 0.2, "unitary": 1.0, "metropolitan": 1.0, "london": 1.1}
-REGISTER_TYPES = {"CTY": "county", "NMD": "district", "UA": "unitary", "MD": "metropolitan", "LBO": "london", "CC": "london"}
+REGISTER_TYPES = {
+    "CTY": "county",
+    "NMD": "district",
+    "UA": "unitary",
+    "MD": "metropolitan",
+    "LBO": "london",
+    "CC": "london",
+}
 REORGANISATION_DAY = "2009-04-01"
 
 
@@ -83,14 +90,18 @@ def sample_councils() -> list[SampleCouncil]:
     districts_per_successor: dict[str, int] = {}
     for row in reorganisation:
         if row["predecessor_type"] == "district":
-            districts_per_successor[row["successor_gss_code"]] = districts_per_successor.get(row["successor_gss_code"], 0) + 1
+            districts_per_successor[row["successor_gss_code"]] = (
+                districts_per_successor.get(row["successor_gss_code"], 0) + 1
+            )
     for row in reorganisation:
         successors = row["successor_gss_code"].split(";")
         area_population = sum(population[code] for code in successors)
         if row["predecessor_type"] == "district":
             area_population /= districts_per_successor[row["successor_gss_code"]]
         councils.append(
-            SampleCouncil(row["predecessor_code"], row["predecessor_name"], row["predecessor_type"], area_population, True, False)
+            SampleCouncil(
+                row["predecessor_code"], row["predecessor_name"], row["predecessor_type"], area_population, True, False
+            )
         )
     return sorted(councils, key=lambda c: c.code)
 
@@ -171,14 +182,34 @@ def _bad_files(files: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[st
     late_corrections = [
         correction,  # a good row: a resubmission that supersedes the July figure
         dict(template, council_code="E07999999", council_name="Unknown District Council"),
-        dict(template, council_code=actual_2009_10[20]["council_code"], council_name=actual_2009_10[20]["council_name"], return_type="outturn"),
-        dict(template, council_code=actual_2009_10[30]["council_code"], council_name=actual_2009_10[30]["council_name"], ni179_value_gbp_thousands="£1,234.5"),
+        dict(
+            template,
+            council_code=actual_2009_10[20]["council_code"],
+            council_name=actual_2009_10[20]["council_name"],
+            return_type="outturn",
+        ),
+        dict(
+            template,
+            council_code=actual_2009_10[30]["council_code"],
+            council_name=actual_2009_10[30]["council_name"],
+            ni179_value_gbp_thousands="£1,234.5",
+        ),
         dict(template, council_code="PRE09-05", council_name="Cheshire County Council"),
     ]
     # The last Annual Efficiency Statement layout, sent in by mistake: no row fits template v1.
     old_layout = [
-        {"authority": "Example Borough Council", "sector": "Corporate services", "workstream": "Procurement", "cashable_gain_gbp": "125000"},
-        {"authority": "Example Borough Council", "sector": "Environmental services", "workstream": "Asset management", "cashable_gain_gbp": "40000"},
+        {
+            "authority": "Example Borough Council",
+            "sector": "Corporate services",
+            "workstream": "Procurement",
+            "cashable_gain_gbp": "125000",
+        },
+        {
+            "authority": "Example Borough Council",
+            "sector": "Environmental services",
+            "workstream": "Asset management",
+            "cashable_gain_gbp": "40000",
+        },
     ]
     return {"ni179_2009-10_actual_late_corrections.csv": late_corrections, "aes_backward_look_2007-08.csv": old_layout}
 

@@ -22,7 +22,8 @@ create table if not exists ingest.load_manifest (
     file_size_bytes    bigint      not null,
     received_at        timestamptz not null,
     processed_at       timestamptz not null default now(),
-    status             text        not null check (status in ('loaded', 'loaded_with_quarantine', 'rejected', 'duplicate')),
+    status             text        not null
+                       check (status in ('loaded', 'loaded_with_quarantine', 'rejected', 'duplicate')),
     rows_read          integer     not null,
     rows_loaded        integer     not null,
     rows_quarantined   integer     not null,

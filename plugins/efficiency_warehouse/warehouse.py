@@ -10,10 +10,11 @@ Resolution order, read at call time (never at import):
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 from psycopg import sql
@@ -29,6 +30,7 @@ def is_embedded() -> bool:
 
 
 def _embedded_server():
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every handle at exit
     # pgserver warns when XDG_RUNTIME_DIR is unset; its fallback is fine for a lock file.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver  # heavy-ish and only needed for the embedded default

@@ -1,0 +1,63 @@
+# The national efficiency-returns warehouse. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/plugins
+
+.PHONY: help run test bench stop dsn psql summary lint format lock clean reset
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + "): set PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedded warehouse (or WAREHOUSE_DSN)
+	$(PY) -m efficiency_warehouse.cli run
+
+test: $(INSTALLED) ## Run the test suite against a real embedded PostgreSQL of its own
+	$(PY) -m pytest
+
+bench: $(INSTALLED) ## Print the wall time of each stage of a full cycle and of each DAG file's import
+	$(PY) -m efficiency_warehouse.bench
+
+stop: $(INSTALLED) ## Stop the embedded warehouse
+	$(PY) -m efficiency_warehouse.cli stop
+
+dsn: $(INSTALLED) ## Print the warehouse connection URL (starts the embedded one if it is down)
+	@$(PY) -m efficiency_warehouse.cli dsn
+
+psql: $(INSTALLED) ## Open psql on the warehouse (starts the embedded one if it is down)
+	@$(PY) -m efficiency_warehouse.cli psql
+
+summary: $(INSTALLED) ## Print the manifest totals and the national position again
+	@$(PY) -m efficiency_warehouse.cli summary
+
+lint: $(INSTALLED) ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED) ## ruff fix and format
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lock: ## Re-pin requirements.txt from requirements.in in a clean venv
+	rm -rf /tmp/efficiency-warehouse-lock && $(PYTHON) -m venv /tmp/efficiency-warehouse-lock
+	/tmp/efficiency-warehouse-lock/bin/pip install --quiet -r requirements.in
+	(echo "# Generated from requirements.in by 'make lock' (pip freeze of a clean venv); Python 3.11."; \
+	 /tmp/efficiency-warehouse-lock/bin/pip freeze) > requirements.txt
+
+clean: ## Remove build artefacts (dbt target, caches); keeps the warehouse and received files
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+reset: stop ## Stop and delete the embedded warehouse, Airflow's metadata, received files and outputs
+	rm -rf .warehouse .airflow data outputs
