@@ -33,7 +33,8 @@ def dag_import_times(dags_dir: Path, plugins_dir: Path) -> dict[str, float]:
     for dag_file in sorted(dags_dir.glob("*.py")):
         samples = []
         for _ in range(IMPORT_REPEATS):
-            out = subprocess.run([sys.executable, "-c", probe, str(dag_file)], capture_output=True, text=True, check=True)
+            command = [sys.executable, "-c", probe, str(dag_file)]
+            out = subprocess.run(command, capture_output=True, text=True, check=True)
             samples.append(float(out.stdout.strip().splitlines()[-1]))
         times[dag_file.name] = statistics.median(samples)
     return times
