@@ -23,7 +23,7 @@ $(INSTALLED): requirements.txt
 run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedded warehouse (or WAREHOUSE_DSN)
 	$(PY) -m efficiency_warehouse.cli run
 
-test: $(INSTALLED) ## Run the test suite against a real embedded PostgreSQL of its own
+test: lint ## Lint, then run the test suite against a real embedded PostgreSQL of its own
 	$(PY) -m pytest
 
 bench: $(INSTALLED) ## Print the wall time of each stage of a full cycle and of each DAG file's import
