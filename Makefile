@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins
 
-.PHONY: help run test bench stop dsn psql summary lint format lock clean reset
+.PHONY: help run test bench stop dsn psql summary templates lint format lock clean reset
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ dsn: $(INSTALLED) ## Print the warehouse connection URL (starts the embedded one
 
 psql: $(INSTALLED) ## Open psql on the warehouse (starts the embedded one if it is down)
 	@$(PY) -m efficiency_warehouse.cli psql
+
+templates: $(INSTALLED) ## Write the blank return templates (XLSX with a data dictionary, and CSV) to outputs/templates
+	@$(PY) -m efficiency_warehouse.cli templates
 
 summary: $(INSTALLED) ## Print the manifest totals and the national position again
 	@$(PY) -m efficiency_warehouse.cli summary

@@ -157,11 +157,6 @@ def test_file_with_wrong_columns_is_rejected_and_every_row_kept_in_quarantine(fo
         ("empty.csv", b"", "empty_file"),
         ("header_only.csv", ",".join(HEADER).encode() + b"\n", "no_data_rows"),
         ("returns.pdf", b"%PDF-1.4 not a spreadsheet", "file_format"),
-        (
-            "latin1.csv",
-            ",".join(HEADER).encode() + b"\nE06000001,Caf\xe9,2009-10,forecast,1,,,,2009-10-01,\n",
-            "encoding",
-        ),
     ],
 )
 def test_unreadable_file_is_rejected_with_a_file_level_reason(folders, name, content, rule):

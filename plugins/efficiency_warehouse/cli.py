@@ -17,15 +17,24 @@ from efficiency_warehouse import settings, warehouse
 
 
 def seed_landing_if_empty() -> int:
-    """Put the sample returns in the landing folder if it has no files waiting; return how many."""
-    from efficiency_warehouse.datasets import COUNCIL_RETURNS
+    """Put the sample files in each landing folder that has no files waiting; return how many."""
+    from efficiency_warehouse.datasets import COUNCIL_BASELINES, COUNCIL_RETURNS
     from efficiency_warehouse.ingest import landing_folder
-    from efficiency_warehouse.sample_data import write_sample_returns
+    from efficiency_warehouse.sample_data import write_sample_baselines, write_sample_returns
 
-    folder = landing_folder(COUNCIL_RETURNS)
-    if folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir()):
-        return 0
-    return len(write_sample_returns(folder))
+    written = 0
+    for dataset, write in ((COUNCIL_BASELINES, write_sample_baselines), (COUNCIL_RETURNS, write_sample_returns)):
+        folder = landing_folder(dataset)
+        if not (folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir())):
+            written += len(write(folder))
+    return written
+
+
+def write_blank_templates() -> list[Path]:
+    from efficiency_warehouse.datasets import DATASETS
+    from efficiency_warehouse.templates import write_templates
+
+    return write_templates(settings.outputs_dir() / "templates", tuple(DATASETS.values()))
 
 
 def run_pipeline(console) -> dict[str, float]:
@@ -47,7 +56,8 @@ def run_pipeline(console) -> dict[str, float]:
         "prepare Airflow (metadata database)",
         lambda: (local_airflow.configure_environment(), local_airflow.migrate_metadata_database()),
     )
-    seeded = stage("sample returns into landing if empty", seed_landing_if_empty)
+    stage("blank templates for councils", write_blank_templates)
+    seeded = stage("sample files into landing if empty", seed_landing_if_empty)
     dags = stage("parse the DAGs", local_airflow.load_dags)
     for dag_id in local_airflow.PIPELINE_DAG_IDS:
         stage(f"DAG {dag_id}", lambda dag=dags[dag_id]: local_airflow.run_dag(dag))
@@ -138,6 +148,7 @@ def print_summary(since: datetime | None = None) -> None:
     print()
     print(f"Marts:    schema 'marts' in {describe_warehouse()}  (make psql; make dsn)")
     print(f"Extract:  {extracts.extracts_dir() / 'national_efficiency_position.csv'}")
+    print(f"Templates for councils (XLSX with data dictionary, CSV): {settings.outputs_dir() / 'templates'}")
     print(f"Landing:  {settings.landing_dir()}   kept files: {settings.received_dir()}")
 
 
@@ -149,7 +160,7 @@ def describe_warehouse() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="efficiency_warehouse", description=__doc__)
-    parser.add_argument("command", choices=["run", "dsn", "psql", "stop", "seed-landing", "summary"])
+    parser.add_argument("command", choices=["run", "dsn", "psql", "stop", "seed-landing", "summary", "templates"])
     parser.add_argument("--verbose", action="store_true", help="run: show the full Airflow and dbt log on the console")
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -163,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(warehouse.psql_executable(), [warehouse.psql_executable(), dsn])
     elif args.command == "stop":
         print("embedded warehouse stopped" if warehouse.stop_embedded() else "embedded warehouse was not running")
+    elif args.command == "templates":
+        for path in write_blank_templates():
+            print(path)
     elif args.command == "seed-landing":
         print(f"{seed_landing_if_empty()} sample files written")
     return 0

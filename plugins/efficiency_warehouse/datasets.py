@@ -14,6 +14,7 @@ class Column:
     sql_type: str  # the raw table's type; the file's text is cast by COPY after validation
     required: bool
     description: str
+    allowed_values: tuple[str, ...] = ()  # for templates' drop-downs; the suites enforce them
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,14 @@ class Dataset:
     columns: tuple[Column, ...]
     raw_table: str
     key_columns: tuple[str, ...]  # one current row per key; a later file supersedes an earlier one
-    landing_suite: str
+    landing_suite: str  # rules on the file as received, every cell text
     parameters_sql: dict[str, str] = field(default_factory=dict)  # GX suite parameters read from the warehouse
+    # Second stage: rules on the typed rows in the context of the warehouse (history, reference).
+    # staged_context_sql selects from the temporary table "incoming" (the file's accepted rows, typed)
+    # and returns source_row_number plus the columns the staged suite checks.
+    staged_suite: str | None = None
+    staged_context_sql: str | None = None
+    landing_sheet: str | None = None  # the worksheet that holds the rows, for workbooks
 
     @property
     def column_names(self) -> list[str]:
@@ -34,6 +41,11 @@ class Dataset:
     def required_columns(self) -> list[str]:
         return [column.name for column in self.columns if column.required]
 
+
+PROGRAMME_YEARS = ("2008-09", "2009-10", "2010-11")
+
+# Reference sets shared by the suites, read from the warehouse's reference schema.
+KNOWN_COUNCILS_SQL = "select council_code from reference.councils"
 
 COUNCIL_RETURNS = Dataset(
     name="council_returns",
@@ -49,12 +61,19 @@ COUNCIL_RETURNS = Dataset(
         Column(
             "council_name", "text", False, "Name of the council, for people reading the file; the code is authoritative"
         ),
-        Column("financial_year", "text", True, "Financial year the figure is for, written 2008-09, 2009-10 or 2010-11"),
+        Column(
+            "financial_year",
+            "text",
+            True,
+            "Financial year the figure is for, written 2008-09, 2009-10 or 2010-11",
+            PROGRAMME_YEARS,
+        ),
         Column(
             "return_type",
             "text",
             True,
             "forecast (sent in October for the current year) or actual (sent in July for the year just ended)",
+            ("forecast", "actual"),
         ),
         Column(
             "ni179_value_gbp_thousands",
@@ -86,8 +105,9 @@ COUNCIL_RETURNS = Dataset(
     raw_table="raw.council_returns",
     key_columns=("council_code", "financial_year", "return_type"),
     landing_suite="council_returns__landing",
+    landing_sheet="Return",
     parameters_sql={
-        "known_council_codes": "select council_code from reference.councils",
+        "known_council_codes": KNOWN_COUNCILS_SQL,
         "programme_years": "select financial_year from reference.financial_years",
         # A council may report only for a year it existed in: predecessors for 2008-09 only,
         # the 2009 unitaries from 2009-10.
@@ -99,6 +119,104 @@ COUNCIL_RETURNS = Dataset(
              and coalesce(councils.valid_to_date, date '9999-12-31') >= years.year_end_date
         """,
     },
+    staged_suite="council_returns__staged",
+    # The filing-window rule (docs/council_return_template.md): a forecast is for the current year,
+    # so it must be submitted within that year, and is due in October; an actual is for a year that
+    # has ended, so it must be submitted after 31 March, and is due in July. Early is fine, late is
+    # flagged; a date that contradicts the return type is an error.
+    staged_context_sql="""
+        with
+        current_baselines as (
+            select distinct on (council_code) council_code, revenue_gbp_thousands + capital_gbp_thousands as total
+            from raw.council_baselines
+            join ingest.load_manifest using (manifest_id)
+            where baseline_year = '2007-08'
+            order by council_code, received_at desc, manifest_id desc, source_row_number desc
+        ),
+        accepted as (
+            -- earlier accepted returns, and this file's own rows (which win over them)
+            select 1 as precedence, r.council_code, r.financial_year, r.return_type,
+                   r.ni179_value_gbp_thousands, m.received_at, r.manifest_id, r.source_row_number
+            from raw.council_returns as r join ingest.load_manifest as m using (manifest_id)
+            union all
+            select 0, council_code, financial_year, return_type, ni179_value_gbp_thousands,
+                   'infinity'::timestamptz, manifest_id, source_row_number
+            from incoming
+        )
+        select
+            incoming.source_row_number,
+            incoming.council_code,
+            incoming.ni179_value_gbp_thousands::float8 as ni179_value_gbp_thousands,
+            case
+                when incoming.return_type = 'forecast' and incoming.submitted_date < years.year_start_date
+                    then 'forecast_before_year'
+                when incoming.return_type = 'forecast' and incoming.submitted_date > years.year_end_date
+                    then 'forecast_after_year_end'
+                when incoming.return_type = 'actual' and incoming.submitted_date <= years.year_end_date
+                    then 'actual_before_year_end'
+                when incoming.submitted_date > current_date then 'in_the_future'
+                when incoming.return_type = 'forecast' and incoming.submitted_date > years.forecast_window_end_date
+                    then 'late'
+                when incoming.return_type = 'actual' and incoming.submitted_date > years.actual_window_end_date
+                    then 'late'
+                when incoming.return_type = 'forecast' and incoming.submitted_date < years.forecast_window_start_date
+                    then 'early'
+                when incoming.return_type = 'actual' and incoming.submitted_date < years.actual_window_start_date
+                    then 'early'
+                else 'on_time'
+            end as submission_timing,
+            (incoming.ni179_value_gbp_thousands / nullif(current_baselines.total, 0))::float8
+                as share_of_council_baseline,
+            case when incoming.return_type = 'actual' then
+                (incoming.ni179_value_gbp_thousands / nullif(forecast.ni179_value_gbp_thousands, 0))::float8
+            end as actual_to_forecast_ratio,
+            (incoming.ni179_value_gbp_thousands - previous_year.ni179_value_gbp_thousands)::float8
+                as change_from_previous_year_gbp_thousands
+        from incoming
+        join reference.financial_years as years on years.financial_year = incoming.financial_year
+        left join current_baselines on current_baselines.council_code = incoming.council_code
+        left join lateral (
+            select a.ni179_value_gbp_thousands from accepted as a
+            where a.council_code = incoming.council_code and a.financial_year = incoming.financial_year
+              and a.return_type = 'forecast' and a.ni179_value_gbp_thousands > 0
+            order by a.precedence, a.received_at desc, a.manifest_id desc, a.source_row_number desc
+            limit 1
+        ) as forecast on true
+        left join lateral (
+            select a.ni179_value_gbp_thousands from accepted as a
+            join reference.financial_years as previous on previous.financial_year = a.financial_year
+            where a.council_code = incoming.council_code and a.return_type = incoming.return_type
+              and previous.programme_year = years.programme_year - 1
+            order by a.precedence, a.received_at desc, a.manifest_id desc, a.source_row_number desc
+            limit 1
+        ) as previous_year on true
+    """,
 )
 
-DATASETS = {dataset.name: dataset for dataset in (COUNCIL_RETURNS,)}
+COUNCIL_BASELINES = Dataset(
+    name="council_baselines",
+    template_version=1,
+    columns=(
+        Column(
+            "council_code", "text", True, "GSS code of the council, or PRE09-nn for a council abolished in April 2009"
+        ),
+        Column("council_name", "text", False, "Name of the council, for people reading the file"),
+        Column(
+            "baseline_year",
+            "text",
+            True,
+            "2007-08 (the CSR07 baseline) or 2004-05 (the SR04 baseline, for the 7.5% carry-over rule)",
+            ("2004-05", "2007-08"),
+        ),
+        Column("revenue_gbp_thousands", "numeric(14, 1)", True, "Revenue expenditure in the baseline, £ thousands"),
+        Column("capital_gbp_thousands", "numeric(14, 1)", True, "Capital expenditure in the baseline, £ thousands"),
+        Column("source", "text", False, "Where the figures come from"),
+    ),
+    raw_table="raw.council_baselines",
+    key_columns=("council_code", "baseline_year"),
+    landing_suite="council_baselines__landing",
+    landing_sheet="Baselines",
+    parameters_sql={"known_council_codes": KNOWN_COUNCILS_SQL},
+)
+
+DATASETS = {dataset.name: dataset for dataset in (COUNCIL_RETURNS, COUNCIL_BASELINES)}

@@ -48,10 +48,14 @@ def landing_folder(dataset: Dataset) -> Path:
 
 
 def ingest_landing(dataset: Dataset, dag_run_id: str | None = None) -> list[FileResult]:
-    """Process every file waiting in the dataset's landing folder, oldest name first."""
+    """Process every file waiting in the dataset's landing folder, oldest first."""
     folder = landing_folder(dataset)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    # In order of arrival: a later return for the same council, year and type supersedes an earlier one.
+    paths = sorted(
+        (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+        key=lambda p: (p.stat().st_mtime, p.name),
+    )
     if not paths:
         return []
     with warehouse.connect() as conn:
@@ -133,7 +137,7 @@ def ingest_file(
             result = FileResult(path.name, file_sha256, "already_processed")
         elif earlier:
             message = f"same content as '{earlier[1]}' (manifest {earlier[0]}): not loaded again"
-            _insert_manifest(conn, manifest, "duplicate", 0, 0, 0, message, duplicate_of=earlier[0])
+            _insert_manifest(conn, None, manifest, "duplicate", 0, 0, 0, message, duplicate_of=earlier[0])
             result = FileResult(path.name, file_sha256, "duplicate", error_message=message)
         else:
             result = _load_new_file(conn, dataset, path, manifest, parameters)
@@ -144,6 +148,12 @@ def ingest_file(
 def _load_new_file(
     conn: psycopg.Connection, dataset: Dataset, path: Path, manifest: dict[str, Any], parameters: dict[str, list[Any]]
 ) -> FileResult:
+    # The manifest row is written last, with the final counts; its id is taken now so the file's
+    # quarantined rows and warnings can point at it (their foreign keys are checked at commit).
+    manifest_id = conn.execute(
+        "select nextval(pg_get_serial_sequence('ingest.load_manifest', 'manifest_id'))"
+    ).fetchone()[0]
+    record = _Recorder(conn, dataset, manifest_id, path.name, manifest)
     try:
         frame = read_rows(path, dataset)
         if frame.empty:
@@ -151,39 +161,131 @@ def _load_new_file(
                 "no_data_rows", f"'{path.name}' has a header but no data rows: there is nothing to load."
             )
     except UnreadableFile as unreadable:
-        manifest_id = _insert_manifest(conn, manifest, "rejected", 0, 0, 0, unreadable.message)
-        _quarantine(
-            conn,
-            manifest_id,
-            dataset,
-            path.name,
-            [Finding(unreadable.rule, "error", unreadable.message, None, None, None)],
-            None,
-        )
-        return FileResult(path.name, manifest["file_sha256"], "rejected", error_message=unreadable.message)
+        record.findings([Finding(unreadable.rule, "error", unreadable.message, None, None, None)], None)
+        return record.manifest("rejected", 0, 0, 0, unreadable.message)
 
-    outcome = validate_rows(frame, dataset.landing_suite, parameters)
     rows_read = len(frame)
-    if outcome.file_errors:
+    landing = validate_rows(frame, dataset.landing_suite, parameters)
+    if landing.file_errors:
         # The file's shape is wrong: no row can be trusted, so every row is quarantined with the reason.
-        message = " ".join(f.message for f in outcome.file_errors)
-        manifest_id = _insert_manifest(conn, manifest, "rejected", rows_read, 0, rows_read, message)
+        message = " ".join(f.message for f in landing.file_errors)
         findings = [
             Finding(f.rule, f.severity, f.message, row_number, f.column, None)
             for row_number in frame.index
-            for f in outcome.file_errors
+            for f in landing.file_errors
         ]
-        _quarantine(conn, manifest_id, dataset, path.name, findings, frame)
-        return FileResult(path.name, manifest["file_sha256"], "rejected", rows_read, 0, rows_read, message)
+        record.findings(findings, frame)
+        return record.manifest("rejected", rows_read, 0, rows_read, message)
 
-    bad_rows = outcome.rows_with_errors()
-    good = frame.loc[~frame.index.isin(bad_rows)]
-    status = "loaded" if not bad_rows else ("loaded_with_quarantine" if len(good) else "rejected")
-    message = _summarise(outcome, len(bad_rows), rows_read)
-    manifest_id = _insert_manifest(conn, manifest, status, rows_read, len(good), len(bad_rows), message)
-    _quarantine(conn, manifest_id, dataset, path.name, [f for f in outcome.findings if f.severity == "error"], frame)
-    _copy_rows(conn, dataset, manifest_id, good, outcome.warnings_by_row())
-    return FileResult(path.name, manifest["file_sha256"], status, rows_read, len(good), len(bad_rows), message)
+    findings = list(landing.findings) + _file_warnings(frame, path.name) + _incomplete_rows(frame)
+    stopped = {f.row_number for f in findings if f.severity == "error" and f.row_number is not None}
+    _stage_incoming(conn, dataset, manifest_id, frame.loc[~frame.index.isin(stopped)])
+    if dataset.staged_suite and len(stopped) < rows_read:
+        context = _fetch_frame(conn, dataset.staged_context_sql)
+        staged = validate_rows(context, dataset.staged_suite, parameters)
+        findings += staged.findings
+        stopped |= staged.rows_with_errors()
+    outcome = ValidationOutcome(dataset.landing_suite, tuple(findings))
+    record.findings(findings, frame)
+    rows_loaded = _insert_from_incoming(conn, dataset, stopped, outcome.warnings_by_row())
+    status = "loaded" if not stopped else ("loaded_with_quarantine" if rows_loaded else "rejected")
+    return record.manifest(status, rows_read, rows_loaded, len(stopped), _summarise(outcome, len(stopped), rows_read))
+
+
+class _Recorder:
+    """Writes one file's manifest row, quarantined rows and warnings."""
+
+    def __init__(self, conn, dataset: Dataset, manifest_id: int, file_name: str, manifest: dict[str, Any]):
+        self.conn, self.dataset, self.manifest_id, self.file_name, self.fields = (
+            conn,
+            dataset,
+            manifest_id,
+            file_name,
+            manifest,
+        )
+
+    def findings(self, findings: list[Finding], frame: pd.DataFrame | None) -> None:
+        errors = [f for f in findings if f.severity == "error"]
+        warnings = [f for f in findings if f.severity == "warning"]
+        _write_findings(
+            self.conn, "ingest.quarantined_rows", self.manifest_id, self.dataset, self.file_name, errors, frame
+        )
+        _write_findings(
+            self.conn, "ingest.validation_warnings", self.manifest_id, self.dataset, self.file_name, warnings
+        )
+
+    def manifest(self, status: str, rows_read: int, rows_loaded: int, rows_quarantined: int, message: str | None):
+        _insert_manifest(
+            self.conn, self.manifest_id, self.fields, status, rows_read, rows_loaded, rows_quarantined, message
+        )
+        return FileResult(
+            self.file_name, self.fields["file_sha256"], status, rows_read, rows_loaded, rows_quarantined, message
+        )
+
+
+def _file_warnings(frame: pd.DataFrame, file_name: str) -> list[Finding]:
+    """What the reader had to assume to read the file: loaded, but said."""
+    warnings = []
+    if frame.attrs.get("encoding") not in (None, "utf-8"):
+        warnings.append(
+            Finding(
+                "file_not_utf8",
+                "warning",
+                f"'{file_name}' is not UTF-8: it was read as {frame.attrs['encoding']}. "
+                "Check names with accents, and save as CSV UTF-8 next time.",
+                None,
+                None,
+                frame.attrs["encoding"],
+            )
+        )
+    if frame.attrs.get("delimiter") not in (None, ","):
+        warnings.append(
+            Finding(
+                "file_not_comma_separated",
+                "warning",
+                f"'{file_name}' is separated by {frame.attrs['delimiter']!r}, not commas: it was read that way. "
+                "Save as CSV (comma delimited) next time.",
+                None,
+                None,
+                frame.attrs["delimiter"],
+            )
+        )
+    if frame.attrs.get("sheet_requested"):
+        warnings.append(
+            Finding(
+                "sheet_renamed",
+                "warning",
+                f"'{file_name}' has no sheet named '{frame.attrs['sheet_requested']}': the rows were read from "
+                f"sheet '{frame.attrs.get('sheet')}', the only one with the template's header. Keep the template's "
+                "sheet names.",
+                None,
+                None,
+                frame.attrs.get("sheet"),
+            )
+        )
+    return warnings
+
+
+def _incomplete_rows(frame: pd.DataFrame) -> list[Finding]:
+    """Rows the reader saw cut off (a file truncated in transfer): a cut value can still look valid."""
+    return [
+        Finding(
+            "row_cut_off",
+            "error",
+            f"Row {row} ends early, as if the file was cut off in transfer: send the whole file again.",
+            int(row),
+            None,
+            None,
+        )
+        for row in frame.attrs.get("incomplete_rows", [])
+    ]
+
+
+def _fetch_frame(conn: psycopg.Connection, query: str) -> pd.DataFrame:
+    cursor = conn.execute(query)
+    frame = pd.DataFrame(cursor.fetchall(), columns=[d.name for d in cursor.description])
+    # An unnamed index: GX reports unexpected rows by index value only when the index has no name.
+    return frame.set_index(pd.Index(frame.pop("source_row_number").to_numpy()))
 
 
 def _summarise(outcome: ValidationOutcome, bad_rows: int, rows_read: int) -> str | None:
@@ -197,6 +299,7 @@ def _summarise(outcome: ValidationOutcome, bad_rows: int, rows_read: int) -> str
 
 def _insert_manifest(
     conn: psycopg.Connection,
+    manifest_id: int | None,
     manifest: dict[str, Any],
     status: str,
     rows_read: int,
@@ -208,16 +311,19 @@ def _insert_manifest(
     row = conn.execute(
         """
         insert into ingest.load_manifest
-            (dataset, file_sha256, file_name, file_size_bytes, received_at, status,
+            (manifest_id, dataset, file_sha256, file_name, file_size_bytes, received_at, status,
              rows_read, rows_loaded, rows_quarantined, error_message, duplicate_of, kept_at_path, dag_run_id)
+        overriding system value
         values
-            (%(dataset)s, %(file_sha256)s, %(file_name)s, %(file_size_bytes)s, %(received_at)s, %(status)s,
+            (coalesce(%(manifest_id)s, nextval(pg_get_serial_sequence('ingest.load_manifest', 'manifest_id'))),
+             %(dataset)s, %(file_sha256)s, %(file_name)s, %(file_size_bytes)s, %(received_at)s, %(status)s,
              %(rows_read)s, %(rows_loaded)s, %(rows_quarantined)s, %(error_message)s, %(duplicate_of)s,
              %(kept_at_path)s, %(dag_run_id)s)
         returning manifest_id
         """,
         {
             **manifest,
+            "manifest_id": manifest_id,
             "status": status,
             "rows_read": rows_read,
             "rows_loaded": rows_loaded,
@@ -229,73 +335,86 @@ def _insert_manifest(
     return row[0]
 
 
-def _quarantine(
+def _write_findings(
     conn: psycopg.Connection,
+    table: str,
     manifest_id: int,
     dataset: Dataset,
     file_name: str,
     findings: list[Finding],
-    frame: pd.DataFrame | None,
+    frame: pd.DataFrame | None = None,
 ) -> None:
+    """COPY findings into the quarantine (with each row as received) or the warnings table."""
     if not findings:
         return
+    keep_records = table == "ingest.quarantined_rows"
     records: dict[int, str] = {}
-    if frame is not None:
-        rows = {f.row_number for f in findings if f.row_number is not None}
-        subset = frame.loc[sorted(rows)].astype(object)
+    if keep_records and frame is not None:
+        rows = sorted({f.row_number for f in findings if f.row_number is not None})
+        subset = frame.loc[rows].astype(object)
         subset = subset.where(subset.notna(), None)
         records = {
             int(i): json.dumps(r, ensure_ascii=False)
             for i, r in zip(subset.index, subset.to_dict("records"), strict=True)
         }
-    columns = [
-        "manifest_id",
-        "dataset",
-        "file_name",
-        "row_number",
-        "column_name",
-        "offending_value",
-        "rule",
-        "message",
-        "raw_record",
-    ]
-    with conn.cursor().copy(
-        sql.SQL("copy ingest.quarantined_rows ({}) from stdin").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
-    ) as copy:
+    columns = ["manifest_id", "dataset", "file_name", "row_number", "column_name", "offending_value", "rule", "message"]
+    columns += ["raw_record"] if keep_records else []
+    schema, name = table.split(".")
+    statement = sql.SQL("copy {} ({}) from stdin").format(
+        sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    with conn.cursor().copy(statement) as copy:
         for f in findings:
-            copy.write_row(
-                (
-                    manifest_id,
-                    dataset.name,
-                    file_name,
-                    f.row_number,
-                    f.column,
-                    f.value,
-                    f.rule,
-                    f.message,
-                    records.get(f.row_number),
-                )
-            )
+            row = [manifest_id, dataset.name, file_name, f.row_number, f.column, f.value, f.rule, f.message]
+            copy.write_row(row + [records.get(f.row_number)] if keep_records else row)
 
 
-def _copy_rows(
-    conn: psycopg.Connection, dataset: Dataset, manifest_id: int, good: pd.DataFrame, warnings: dict[int, list[str]]
-) -> None:
-    """Bulk-load validated rows with COPY; PostgreSQL casts the checked text to the column types."""
-    if good.empty:
+def _stage_incoming(conn: psycopg.Connection, dataset: Dataset, manifest_id: int, rows: pd.DataFrame) -> None:
+    """Bulk-load the rows that passed the landing gate into a temporary table shaped like the raw
+    table; PostgreSQL's COPY casts the checked text to the column types."""
+    conn.execute(
+        sql.SQL("create temporary table incoming (like {} including defaults) on commit drop").format(
+            sql.Identifier(*dataset.raw_table.split("."))
+        )
+    )
+    if rows.empty:
         return
-    out = good[dataset.column_names].copy()
-    out.insert(0, "source_row_number", good.index)
+    out = rows[dataset.column_names].copy()
+    out.insert(0, "source_row_number", rows.index)
     out.insert(0, "manifest_id", manifest_id)
-    out["validation_warnings"] = ["{" + ",".join(warnings[i]) + "}" if i in warnings else "{}" for i in good.index]
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, header=False)
-    schema, table = dataset.raw_table.split(".")
-    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
-        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, out.columns))
+    statement = sql.SQL("copy incoming ({}) from stdin with (format csv)").format(
+        sql.SQL(", ").join(map(sql.Identifier, out.columns))
     )
     with conn.cursor().copy(statement) as copy:
         copy.write(buffer.getvalue())
+
+
+def _insert_from_incoming(
+    conn: psycopg.Connection, dataset: Dataset, stopped: set[int], warnings: dict[int, list[str]]
+) -> int:
+    """Move the staged rows that no rule stopped into the raw table, with their warnings."""
+    conn.execute(
+        "create temporary table incoming_flags (source_row_number integer primary key, stopped boolean,"
+        " warnings text[]) on commit drop"
+    )
+    with conn.cursor().copy("copy incoming_flags from stdin") as copy:
+        for row_number in stopped | set(warnings):
+            copy.write_row((row_number, row_number in stopped, warnings.get(row_number, [])))
+    columns = sql.SQL(", ").join(map(sql.Identifier, ["manifest_id", "source_row_number", *dataset.column_names]))
+    cursor = conn.execute(
+        sql.SQL(
+            """
+            insert into {raw} ({columns}, validation_warnings)
+            select {columns}, coalesce(incoming_flags.warnings, '{{}}')
+            from incoming
+            left join incoming_flags using (source_row_number)
+            where not coalesce(incoming_flags.stopped, false)
+            """
+        ).format(raw=sql.Identifier(*dataset.raw_table.split(".")), columns=columns)
+    )
+    return cursor.rowcount
 
 
 def as_dicts(results: list[FileResult]) -> list[dict[str, Any]]:

@@ -13,8 +13,14 @@ from urllib.parse import quote
 from efficiency_warehouse import settings, warehouse
 
 AIRFLOW_METADATA_DATABASE = "airflow"
-# The order the Assets chain the DAGs in: reference data, then ingest, then transform, then extract.
-PIPELINE_DAG_IDS = ("reference_data", "council_returns_ingest", "warehouse_transform", "treasury_extract")
+# The order the Assets chain the DAGs in: reference data, then ingests, then transform, then extract.
+PIPELINE_DAG_IDS = (
+    "reference_data",
+    "council_baselines_ingest",  # before the returns: the returns' size check reads the baselines
+    "council_returns_ingest",
+    "warehouse_transform",
+    "treasury_extract",
+)
 
 
 def _sqlalchemy_url(dsn: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from efficiency_warehouse import dbt_runner, extracts, ingest
-from efficiency_warehouse.datasets import COUNCIL_RETURNS
+from efficiency_warehouse.datasets import DATASETS
 
 
 def build_reference_data() -> dict[str, int]:
@@ -15,8 +15,9 @@ def build_reference_data() -> dict[str, int]:
     )
 
 
-def ingest_council_returns(dag_run_id: str | None = None) -> list[dict[str, Any]]:
-    return ingest.as_dicts(ingest.ingest_landing(COUNCIL_RETURNS, dag_run_id))
+def ingest_dataset(dataset_name: str, dag_run_id: str | None = None) -> list[dict[str, Any]]:
+    """Process every file waiting in the dataset's landing folder; one result per file."""
+    return ingest.as_dicts(ingest.ingest_landing(DATASETS[dataset_name], dag_run_id))
 
 
 def rows_loaded(results: list[dict[str, Any]]) -> int:

@@ -2,12 +2,37 @@
 
 Every cell stays text here: types are the quality gate's business, so that a bad cell becomes a
 quarantined row with its offending value rather than a parse error that loses the file.
+
+Row numbers are the ones a person sees: the spreadsheet row in a workbook, the line in a CSV file
+(a quoted value that spans lines moves the rows after it down, as in a text editor).
+
+What the reader had to assume to read a file is recorded in ``frame.attrs`` for the caller to report:
+
+- ``format``: ``"csv"`` or ``"xlsx"``.
+- ``encoding`` (CSV): ``"utf-8"`` (with or without a byte-order mark); ``"cp1252"`` when the bytes are
+  not UTF-8 but are clean Windows-1252 (Excel's "CSV (Comma delimited)" on Windows); ``"utf-16"`` when
+  the file starts with a UTF-16 byte-order mark. Anything but ``"utf-8"`` deserves a warning.
+- ``delimiter`` (CSV): ``","``, or ``";"`` / ``"\\t"`` when the header only makes sense split on that
+  (Excel in a European locale, or "Text (Tab delimited)"). Anything but ``","`` deserves a warning.
+- ``sheet`` (workbook): the sheet the rows came from; ``sheet_requested`` is set as well when that is
+  not the sheet asked for (the workbook had no such sheet, and exactly one sheet held the template's
+  header), which deserves a warning.
+- ``header_row``: the row or line number of the header (rows above it, titles, are not data).
+- ``incomplete_rows``: row numbers that look cut off (the file ends without a line break inside or
+  at the end of a row that has fewer values than the header): the file was probably truncated in
+  transfer, and these rows should not be trusted even if their values pass the gate.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import io
+import itertools
+import re
+import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +41,19 @@ from efficiency_warehouse.datasets import Dataset
 
 # The first data row is row 2, as a spreadsheet shows it under its header row.
 FIRST_DATA_ROW = 2
+# The header is looked for among the first rows that are not blank: title rows above it are skipped.
+HEADER_SEARCH_ROWS = 20
+# The worksheet holding the rows, when neither the caller nor the dataset names one.
+DEFAULT_SHEET = "Return"
+
+CSV_SUFFIXES = (".csv",)
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls, and password-protected .xlsx
+_PDF_MAGIC = b"%PDF"
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CANDIDATE_DELIMITERS = (";", "\t")
+_SAVE_AS = "save it as 'CSV UTF-8 (Comma delimited)' or 'Excel Workbook (.xlsx)'"
 
 
 class UnreadableFile(Exception):
@@ -27,38 +65,397 @@ class UnreadableFile(Exception):
         self.message = message
 
 
-def read_rows(path: Path, dataset: Dataset) -> pd.DataFrame:
-    """Rows of ``path`` as text, indexed by source row number, with the template's columns."""
+def sheet_name_for(dataset: Dataset) -> str:
+    """The worksheet a dataset's rows are on, in its template and in the workbooks received."""
+    return getattr(dataset, "landing_sheet", None) or DEFAULT_SHEET
+
+
+def read_rows(path: Path, dataset: Dataset, sheet: str | None = None) -> pd.DataFrame:
+    """Rows of ``path`` as text, indexed by source row number, with the template's columns.
+
+    ``sheet`` names the worksheet for a workbook (default: the dataset's ``landing_sheet``, else
+    ``"Return"``); it is ignored for CSV.
+    """
     suffix = path.suffix.lower()
-    if suffix != ".csv":
-        raise UnreadableFile(
-            "file_format",
-            f"'{path.name}' is not a CSV file: send the {dataset.name} return as CSV "
-            f"following template v{dataset.template_version}.",
-        )
     data = path.read_bytes()
     if not data.strip():
         raise UnreadableFile("empty_file", f"'{path.name}' is empty: there is nothing to load.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
+    expected = f"send the {dataset.name} return as CSV or Excel (.xlsx) following template v{dataset.template_version}"
+    if suffix == ".xls" or (suffix in CSV_SUFFIXES + WORKBOOK_SUFFIXES and data.startswith(_OLE_MAGIC)):
         raise UnreadableFile(
-            "encoding", f"'{path.name}' is not UTF-8 text (byte {error.start} cannot be read): save it as CSV UTF-8."
-        ) from error
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL
+            "file_format",
+            f"'{path.name}' is an Excel 97-2003 workbook (.xls) or a password-protected workbook, which the "
+            f"warehouse cannot read: remove any password, {_SAVE_AS}, and send it again.",
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise UnreadableFile("csv_structure", f"'{path.name}' cannot be read as CSV: {error}") from error
+    if suffix in WORKBOOK_SUFFIXES:
+        if not data.startswith(_ZIP_MAGIC):
+            raise UnreadableFile(
+                "file_format",
+                f"'{path.name}' is named {suffix} but is not an Excel workbook (it may be a CSV or another file "
+                f"renamed): open it in Excel, {_SAVE_AS}, and send it again.",
+            )
+        frame = _read_workbook(path, data, dataset, sheet or sheet_name_for(dataset))
+    elif suffix in CSV_SUFFIXES:
+        frame = _read_csv(path, data, dataset)
+    else:
+        raise UnreadableFile("file_format", f"'{path.name}' is not a CSV file or an Excel workbook: {expected}.")
+    return frame
 
-    frame.columns = [str(column).strip().lower() for column in frame.columns]
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-    frame = frame.apply(lambda column: column.str.strip()).replace("", None)
-    frame = frame.dropna(how="all")  # blank lines, including trailing ones, are not rows
+
+# --- shared ---------------------------------------------------------------------------------------
+
+
+def _column_name(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip().lower()
+
+
+def _header_position(rows: list[list[str | None]], dataset: Dataset) -> int:
+    """The first row holding every required column name; else the one with most known names; else 0."""
+    required, known = set(dataset.required_columns), set(dataset.column_names)
+    best, best_score = 0, 0
+    for position, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = {_column_name(cell) for cell in cells}
+        if required <= names:
+            return position
+        score = len(names & known)
+        if score > best_score:
+            best, best_score = position, score
+    return best
+
+
+def _finish(
+    path: Path, dataset: Dataset, data: pd.DataFrame, header: list[object], column_label, attrs: dict
+) -> pd.DataFrame:
+    """Name the columns from the header, drop what holds nothing, add absent optional columns.
+
+    ``data`` has positional column labels and stripped text cells (None for blank), indexed by row.
+    """
+    names: list[str] = []
+    keep: list[int] = []
+    first_seen: dict[str, int] = {}
+    for position in range(data.shape[1]):
+        name = _column_name(header[position]) if position < len(header) else ""
+        if not name:
+            if data[position].isna().all():
+                continue  # a column with neither a name nor a value (formatting, trailing delimiters)
+            name = f"(blank header, column {column_label(position)})"  # kept: the gate rejects it by name
+        if name in first_seen:
+            raise UnreadableFile(
+                "duplicate_column",
+                f"'{path.name}' has the column '{name}' twice (columns {column_label(first_seen[name])} and "
+                f"{column_label(position)}): keep one of them and send the file again.",
+            )
+        first_seen[name] = position
+        names.append(name)
+        keep.append(position)
+    frame = data[keep]
+    frame.columns = names
+    frame = frame.dropna(how="all")  # blank rows, including trailing and formatted ones, are not rows
     for column in dataset.column_names:
         if column not in frame.columns:  # optional columns may be left out of the file
             if column in dataset.required_columns:
                 continue  # the gate reports it; adding it would hide the mistake
             frame[column] = None
+    frame.attrs.update(attrs)
     return frame
+
+
+# --- workbooks ------------------------------------------------------------------------------------
+
+
+def _read_workbook(path: Path, data: bytes, dataset: Dataset, wanted: str) -> pd.DataFrame:
+    import openpyxl  # imported here: DAG files import this module and must parse fast
+    from openpyxl.utils import get_column_letter
+
+    with warnings.catch_warnings():
+        # openpyxl warns about features it does not read (data validation, conditional formats).
+        warnings.simplefilter("ignore")
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # a damaged zip, a zip that is no workbook, Strict Open XML, ...
+            raise UnreadableFile(
+                "unreadable_workbook",
+                f"'{path.name}' cannot be opened as an Excel workbook ({type(error).__name__}: {error}): "
+                f"open it in Excel, {_SAVE_AS}, and send it again.",
+            ) from error
+        try:
+            worksheet = _data_sheet(path, workbook, dataset, wanted)
+            rows, row_numbers = [], []
+            for number, texts in _sheet_rows(worksheet):
+                rows.append(texts)
+                row_numbers.append(number)
+        finally:
+            workbook.close()
+    if not rows:
+        raise UnreadableFile(
+            "empty_file", f"sheet '{worksheet.title}' of '{path.name}' is empty: there is nothing to load."
+        )
+    position = _header_position(rows, dataset)
+    body = pd.DataFrame(rows[position + 1 :], index=pd.Index(row_numbers[position + 1 :], dtype="int64"), dtype=str)
+    width = max(len(rows[position]), body.shape[1])
+    body = body.reindex(columns=range(width))
+    attrs = {"format": "xlsx", "sheet": worksheet.title, "header_row": row_numbers[position]}
+    if _sheet_key(worksheet.title) != _sheet_key(wanted):
+        attrs["sheet_requested"] = wanted
+    return _finish(path, dataset, body, rows[position], lambda p: get_column_letter(p + 1), attrs)
+
+
+def _sheet_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _data_sheet(path: Path, workbook, dataset: Dataset, wanted: str):
+    """The sheet named ``wanted`` (case and spaces aside); else the only sheet holding the header."""
+    worksheets = workbook.worksheets  # not chart sheets
+    for worksheet in worksheets:
+        if worksheet.title == wanted:
+            return worksheet
+    for worksheet in worksheets:
+        if _sheet_key(worksheet.title) == _sheet_key(wanted):
+            return worksheet
+    required = set(dataset.required_columns)
+    holding = []
+    for worksheet in worksheets:
+        first_rows = []
+        for _, texts in _sheet_rows(worksheet):
+            first_rows.append({_column_name(text) for text in texts})
+            if len(first_rows) == HEADER_SEARCH_ROWS:
+                break
+        if any(required <= names for names in first_rows):
+            holding.append(worksheet)
+    if len(holding) == 1:
+        return holding[0]
+    found = ", ".join(f"'{name}'" for name in workbook.sheetnames)
+    several = (
+        f"; several sheets hold the template's columns ({', '.join(repr(w.title) for w in holding)})" if holding else ""
+    )
+    raise UnreadableFile(
+        "missing_sheet",
+        f"'{path.name}' has no sheet named '{wanted}' (sheets found: {found}{several}): put the rows on a sheet "
+        f"named '{wanted}', as in template v{dataset.template_version}, and send the file again.",
+    )
+
+
+def _sheet_rows(worksheet):
+    """(row number, cell texts) of every row that is not blank, in order."""
+    worksheet.reset_dimensions()  # some writers record a wrong used range; read every row there is
+    for cells in worksheet.iter_rows():
+        texts = [_cell_text(cell) for cell in cells]
+        for cell, text in zip(cells, texts, strict=True):
+            if text is not None:
+                yield cell.row, texts
+                break
+
+
+def _cell_text(cell) -> str | None:
+    """A cell as the text a person sees in it (numbers in full, dates as YYYY-MM-DD); None if blank."""
+    value = cell.value
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0) and _shows_time(cell.number_format):
+            return value.isoformat(sep=" ", timespec="seconds")
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
+    return str(value).strip() or None
+
+
+def _shows_time(number_format: str) -> bool:
+    from openpyxl.styles.numbers import is_datetime
+
+    return is_datetime(number_format or "General") in ("datetime", "time")
+
+
+def _number_text(value: float) -> str:
+    """A float as Excel shows it: 15 significant digits, no exponent, no trailing zeros."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    text = format(Decimal(f"{value:.15g}"), "f")
+    return "0" if text == "-0" else text
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, data: bytes, dataset: Dataset) -> pd.DataFrame:
+    text, encoding = _decode(path, data)
+    if not text.strip():
+        raise UnreadableFile("empty_file", f"'{path.name}' is empty: there is nothing to load.")
+    delimiter = _delimiter(text, dataset)
+    incomplete: list[int] = []
+    try:
+        records = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+        starts = _record_start_lines(records, text)
+    except pd.errors.EmptyDataError as error:
+        raise UnreadableFile("empty_file", f"'{path.name}' is empty: there is nothing to load.") from error
+    except pd.errors.ParserError as error:
+        records, starts, incomplete = _read_csv_slowly(path, text, delimiter, dataset, error)
+
+    head = records.head(HEADER_SEARCH_ROWS)
+    position = _header_position(head.apply(lambda column: column.str.strip()).values.tolist(), dataset)
+    header = records.iloc[position].tolist()
+    body = records.iloc[position + 1 :]
+    body.index = pd.Index(starts[position + 1 :], dtype="int64")
+    body = body.apply(lambda column: column.str.strip()).replace("", None)
+    if not incomplete and len(body) and not text.endswith(("\n", "\r")):
+        incomplete = _cut_off_last_row(text, int(body.index[-1]), delimiter, len(header))
+    attrs = {
+        "format": "csv",
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "header_row": int(starts[position]),
+        "incomplete_rows": incomplete,
+    }
+    frame = _finish(path, dataset, body, header, lambda p: p + 1, attrs)
+    frame.attrs["incomplete_rows"] = [row for row in incomplete if row in frame.index]
+    return frame
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read with; binary files are refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as error:
+            raise UnreadableFile(
+                "encoding", f"'{path.name}' starts as UTF-16 text but cannot be read as such: {_SAVE_AS}."
+            ) from error
+    if data.startswith(_ZIP_MAGIC):
+        raise UnreadableFile(
+            "file_format",
+            f"'{path.name}' is an Excel workbook (or another zip archive) named .csv: rename it to .xlsx if it is "
+            f"a workbook, or open it in Excel and {_SAVE_AS}.",
+        )
+    if data.startswith(_PDF_MAGIC) or b"\x00" in data:
+        kind = "a PDF" if data.startswith(_PDF_MAGIC) else "not text"
+        raise UnreadableFile("file_format", f"'{path.name}' is {kind}, not a CSV file: {_SAVE_AS} and send it again.")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as error:
+        utf8_error = error
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or _CONTROL_CHARACTERS.search(text):
+        raise UnreadableFile(
+            "encoding",
+            f"'{path.name}' is not UTF-8 text (byte {utf8_error.start} cannot be read) nor Windows-1252 text: "
+            f"open it in Excel and save it as 'CSV UTF-8 (Comma delimited)'.",
+        ) from utf8_error
+    return text, "cp1252"
+
+
+def _delimiter(text: str, dataset: Dataset) -> str:
+    """Comma, unless the header reads as the template's columns only when split on ``;`` or a tab."""
+    known = set(dataset.column_names)
+    enough = min(2, len(known))
+    for line in itertools.islice(io.StringIO(text, newline=None), HEADER_SEARCH_ROWS):
+        for delimiter in (",", *_CANDIDATE_DELIMITERS):
+            if delimiter in line:
+                names = {_column_name(name) for name in next(csv.reader([line.rstrip("\n")], delimiter=delimiter))}
+                if len(names & known) >= enough:
+                    return delimiter
+    return ","
+
+
+def _record_start_lines(records: pd.DataFrame, text: str) -> list[int]:
+    """The line each record starts on: a quoted value spanning lines pushes the later records down."""
+    if '"' not in text or records.empty:
+        return list(range(1, len(records) + 1))
+    breaks = sum(records[column].str.count("\n") for column in records.columns)
+    lines = 1 + breaks
+    return (1 + lines.cumsum() - lines).astype("int64").tolist()
+
+
+def _walk_csv(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[int], int]:
+    """Records with their first lines, and the last line of the last record (Python's csv: error path only)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records, starts, previous_end = [], [], 0
+    try:
+        for record in reader:
+            records.append(record)
+            starts.append(previous_end + 1)
+            previous_end = reader.line_num
+    except csv.Error as error:  # a value larger than csv's limit: a quote opened and never closed, mostly
+        raise UnreadableFile(
+            "csv_structure",
+            f"'{path.name}' cannot be read as CSV from line {previous_end + 1} ({error}): a quoted value (starting "
+            'with a double quote ") is probably never closed. Close the quote or remove the stray quote mark, and '
+            "send the file again.",
+        ) from error
+    return records, starts, previous_end
+
+
+def _read_csv_slowly(
+    path: Path, text: str, delimiter: str, dataset: Dataset, error: pd.errors.ParserError
+) -> tuple[pd.DataFrame, list[int], list[int]]:
+    """When pandas refuses the file: find the line at fault, or keep the rows if only the end is cut off.
+
+    Handles a title line shorter than the header, and a file cut off inside a quoted value on its last
+    line (that row is kept and reported as incomplete). Anything else is a ``csv_structure`` rejection
+    naming the line to fix.
+    """
+    records, starts, last_line = _walk_csv(path, text, delimiter)
+    unclosed_quote = "EOF inside string" in str(error)
+    incomplete: list[int] = []
+    if unclosed_quote and records:
+        if last_line > starts[-1] or "\n" in "".join(records[-1]).rstrip("\r\n"):
+            raise UnreadableFile(
+                "csv_structure",
+                f"'{path.name}' line {starts[-1]} opens a quoted value (a double quote \") that is never closed, "
+                f"so the rest of the file, lines {starts[-1]} to {last_line}, reads as one value: close the quote "
+                "or remove the stray quote mark, and send the file again.",
+            )
+        records[-1] = [value.rstrip("\r\n") for value in records[-1]]
+        incomplete = [starts[-1]]
+    rows = [[value.strip() for value in record] for record in records[:HEADER_SEARCH_ROWS]]
+    position = _header_position(rows, dataset)
+    width = len(records[position]) if records else 0
+    for record, start in zip(records[position + 1 :], starts[position + 1 :], strict=True):
+        if len(record) > width:
+            raise UnreadableFile(
+                "csv_structure",
+                f"'{path.name}' line {start} has {len(record)} values but the header has {width}: a value that "
+                f'contains a {_delimiter_name(delimiter)} must be in double quotes (for example "Smith, J"). '
+                "Fix the line and send the file again.",
+            )
+    if not unclosed_quote and not any(len(record) < width for record in records[:position]):
+        raise UnreadableFile(  # pandas saw something the line-by-line reading does not explain
+            "csv_structure", f"'{path.name}' cannot be read as CSV ({error}): {_SAVE_AS} and send it again."
+        )
+    frame = pd.DataFrame(records, dtype=str).reindex(columns=range(max(width, max(map(len, records)))))
+    return frame, starts, incomplete
+
+
+def _cut_off_last_row(text: str, start_line: int, delimiter: str, header_width: int) -> list[int]:
+    """[start_line] if the file ends, without a line break, in a row with fewer values than the header."""
+    lines_in_record = text.count("\n") + 1 - start_line + 1
+    if lines_in_record < 1:
+        return []  # lines end in a bare carriage return: not counted here
+    tail = "\n".join(text.rsplit("\n", lines_in_record)[-lines_in_record:])
+    values = next(csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter), [])
+    return [start_line] if len(values) < header_width else []
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))

@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import statistics
-import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from efficiency_warehouse import settings
-from efficiency_warehouse.datasets import COUNCIL_RETURNS
+from efficiency_warehouse.datasets import COUNCIL_BASELINES, COUNCIL_RETURNS
 
 BASELINE_GBP_THOUSANDS = 53_000_000  # £53.0bn, table A.1
+REVENUE_SHARE_OF_BASELINE = 40.9 / 53.0  # table A.1: revenue £40.9bn, capital £12.0bn
+# SR04: "by the end of 2007-08, councils expected to achieve 7.5% efficiency gains, equivalent to
+# £3.0bn" (value for money seed, chapter 1), which puts the 2004-05 baseline at about £40bn.
+SR04_BASELINE_GBP_THOUSANDS = 40_000_000
+SAMPLE_SOURCE = "Sample figures from efficiency_warehouse.sample_data, sized by population: not real data"
 ANNUAL_TARGET_RATE = 0.03
 PROGRAMME_YEARS = {"2008-09": 1, "2009-10": 2, "2010-11": 3}
 # Reported totals as a share of the target path: forecasts a little under, actuals over it, as in
@@ -214,6 +220,53 @@ def _bad_files(files: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[st
     return {"ni179_2009-10_actual_late_corrections.csv": late_corrections, "aes_backward_look_2007-08.csv": old_layout}
 
 
+def generate_baselines(seed: int = 2008) -> list[dict[str, str]]:
+    """2007-08 and 2004-05 baselines for every council of the programme, summing to the national figures.
+
+    The 388 councils of 2007-08 share the national baseline by size; each 2009 unitary's baseline is
+    its predecessors' restated (Cheshire County Council's split by its successors' population).
+    """
+    rng = random.Random(seed)
+    councils = sample_councils()
+    before = _councils_in("2008-09", councils)
+    weights = {c.code: TIER_WEIGHT[c.tier] * c.population * (20 if c.code == "E09000001" else 1) for c in before}
+    total_weight = sum(weights.values())
+    totals = {code: BASELINE_GBP_THOUSANDS * weight / total_weight for code, weight in weights.items()}
+    for row in _seed_rows("reorganisation_2009.csv"):
+        successors = row["successor_gss_code"].split(";")
+        population = {code: next(c.population for c in councils if c.code == code) for code in successors}
+        for code in successors:
+            share = population[code] / sum(population.values())
+            totals[code] = totals.get(code, 0) + totals[row["predecessor_code"]] * share
+    names = {c.code: c.name for c in councils}
+    rows = []
+    for code in sorted(totals):
+        for year, total in (
+            ("2004-05", totals[code] * SR04_BASELINE_GBP_THOUSANDS / BASELINE_GBP_THOUSANDS),
+            ("2007-08", totals[code]),
+        ):
+            total *= rng.uniform(0.97, 1.03) if year == "2004-05" else 1
+            revenue = round(total * REVENUE_SHARE_OF_BASELINE * rng.uniform(0.95, 1.05), 1)
+            revenue = min(revenue, round(total, 1))
+            rows.append(
+                {
+                    "council_code": code,
+                    "council_name": names[code],
+                    "baseline_year": year,
+                    "revenue_gbp_thousands": f"{revenue:.1f}",
+                    "capital_gbp_thousands": f"{round(total, 1) - revenue:.1f}",
+                    "source": SAMPLE_SOURCE,
+                }
+            )
+    return rows
+
+
+def write_sample_baselines(folder: Path | None = None, seed: int = 2008) -> list[Path]:
+    folder = folder or settings.landing_dir() / COUNCIL_BASELINES.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return [_write(folder, "council_baselines_sample.csv", render_csv(generate_baselines(seed)))]
+
+
 def render_csv(rows: list[dict[str, str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()), lineterminator="\n")
@@ -222,19 +275,38 @@ def render_csv(rows: list[dict[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def delivery_time(file_name: str) -> datetime:
+    """When each sample file 'arrived': the close of its return window (corrections a little later)."""
+    special = {
+        "ni179_2009-10_actual_late_corrections.csv": datetime(2010, 8, 16, 9, 0, tzinfo=UTC),
+        "aes_backward_look_2007-08.csv": datetime(2009, 6, 30, 9, 0, tzinfo=UTC),
+        "council_baselines_sample.csv": datetime(2008, 9, 1, 9, 0, tzinfo=UTC),
+    }
+    if file_name in special:
+        return special[file_name]
+    _, year, return_type = file_name.removesuffix(".csv").split("_")
+    start = int(year[:4])
+    if return_type == "forecast":
+        return datetime(start, 10, 31, 17, 0, tzinfo=UTC)
+    return datetime(start + 1, 7, 31, 17, 0, tzinfo=UTC)
+
+
+def _write(folder: Path, name: str, content: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(content)
+    # The landing folder is processed in order of arrival: date each file as it would have arrived.
+    stamp = delivery_time(name).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
 def write_sample_returns(folder: Path | None = None, seed: int = 2008) -> list[Path]:
     """Write the sample files into ``folder`` (the council returns landing folder by default)."""
     folder = folder or settings.landing_dir() / COUNCIL_RETURNS.name
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, rows in generate_returns(seed).items():
-        path = folder / name
-        path.write_bytes(render_csv(rows))
-        written.append(path)
-    return written
+    return [_write(folder, name, render_csv(rows)) for name, rows in generate_returns(seed).items()]
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else None
-    for path in write_sample_returns(target):
+    for path in write_sample_baselines() + write_sample_returns():
         print(path)

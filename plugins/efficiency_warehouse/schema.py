@@ -39,7 +39,8 @@ create unique index if not exists load_manifest_one_processing_per_content
 
 create table if not exists ingest.quarantined_rows (
     quarantine_id      bigint generated always as identity primary key,
-    manifest_id        bigint      not null references ingest.load_manifest (manifest_id),
+    -- deferred: a file's findings are written before its manifest row, in the same transaction
+    manifest_id        bigint      not null references ingest.load_manifest (manifest_id) deferrable initially deferred,
     dataset            text        not null,
     file_name          text        not null,
     row_number         integer,    -- null: the finding is about the whole file
@@ -51,6 +52,21 @@ create table if not exists ingest.quarantined_rows (
     quarantined_at     timestamptz not null default now()
 );
 create index if not exists quarantined_rows_by_manifest on ingest.quarantined_rows (manifest_id);
+
+-- Findings that did not stop the row: it loaded, flagged (raw.*.validation_warnings holds the rule names).
+create table if not exists ingest.validation_warnings (
+    warning_id         bigint generated always as identity primary key,
+    manifest_id        bigint      not null references ingest.load_manifest (manifest_id) deferrable initially deferred,
+    dataset            text        not null,
+    file_name          text        not null,
+    row_number         integer,    -- null: the warning is about the whole file
+    column_name        text,
+    offending_value    text,
+    rule               text        not null,
+    message            text        not null,
+    raised_at          timestamptz not null default now()
+);
+create index if not exists validation_warnings_by_manifest on ingest.validation_warnings (manifest_id);
 """
 
 
@@ -60,7 +76,8 @@ def raw_table_ddl(dataset: Dataset) -> sql.Composed:
     return sql.SQL(
         """
         create table if not exists {table} (
-            manifest_id        bigint  not null references ingest.load_manifest (manifest_id),
+            manifest_id        bigint  not null
+                               references ingest.load_manifest (manifest_id) deferrable initially deferred,
             source_row_number  integer not null,
             {columns},
             validation_warnings text[] not null default '{{}}',

@@ -106,11 +106,15 @@ def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, An
         details = expectation_result.result or {}
         column = ", ".join(_columns_of(config.kwargs)) or None
         if "unexpected_index_list" in details:
-            values = details.get("unexpected_list") or []
-            for index, value in zip(details["unexpected_index_list"], values, strict=False):
-                shown = _show(value)
+            # The offending values come from the frame itself: GX lists every failing index under
+            # COMPLETE, but caps the list of values it returns beside them.
+            indices = [int(index) for index in details["unexpected_index_list"]]
+            columns = _columns_of(config.kwargs)
+            values = frame.loc[indices, columns].itertuples(index=False, name=None)
+            for index, value in zip(indices, values, strict=True):
+                shown = _show(value[0] if len(value) == 1 else value)
                 findings.append(
-                    Finding(rule, severity, template.format(value=shown, column=column), int(index), column, shown)
+                    Finding(rule, severity, template.format(value=shown, column=column), index, column, shown)
                 )
         else:
             mismatched = (details.get("details") or {}).get("mismatched") or {}
@@ -138,6 +142,8 @@ def _columns_of(kwargs: dict[str, Any]) -> list[str]:
 def _show(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3f}"
     if isinstance(value, (tuple, list)):
         return " | ".join("" if v is None else str(v) for v in value)
     return str(value)

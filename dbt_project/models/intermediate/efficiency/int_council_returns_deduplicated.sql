@@ -20,6 +20,9 @@ ranked as (
         returns.*,
         manifest.file_name,
         manifest.received_at,
+        count(*) over (
+            partition by returns.council_code, returns.financial_year, returns.return_type
+        ) as submissions_count,
         row_number() over (
             partition by returns.council_code, returns.financial_year, returns.return_type
             order by manifest.received_at desc, returns.manifest_id desc, returns.source_row_number desc
@@ -33,7 +36,13 @@ ranked as (
 
 latest as (
 
-    select * from ranked where recency_rank = 1
+    select
+        *,
+        'late_return' = any(validation_warnings) as is_late,
+        cardinality(validation_warnings) > 0 as has_validation_warnings
+
+    from ranked
+    where recency_rank = 1
 
 )
 

@@ -1,0 +1,190 @@
+"""Bad input, as councils send it: every case gets a clear outcome and loses nothing.
+
+Each test drops one file in the landing folder, runs the real ingest against the embedded
+warehouse and asserts what the load manifest, the quarantine and the warnings say.
+"""
+
+from __future__ import annotations
+
+import pytest
+from corpus import csv_bytes, drop, outcome_of, xlsx_bytes
+
+from efficiency_warehouse import ingest, warehouse
+from efficiency_warehouse.datasets import COUNCIL_RETURNS
+
+HEADER = COUNCIL_RETURNS.column_names
+
+
+def valid_rows(n: int = 3) -> list[dict[str, str]]:
+    councils = [("E06000001", "Hartlepool"), ("E07000223", "Adur"), ("E08000001", "Bolton"), ("E09000002", "Barking")]
+    return [
+        dict.fromkeys(HEADER, "")
+        | {
+            "council_code": code,
+            "council_name": name,
+            "financial_year": "2009-10",
+            "return_type": "forecast",
+            "ni179_value_gbp_thousands": f"{1000 + i}.5",
+            "submitted_date": "2009-10-15",
+        }
+        for i, (code, name) in enumerate(councils[:n])
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _reference(reference_loaded):
+    return reference_loaded
+
+
+def ingest_one(folders, name: str, content: bytes):
+    drop(folders["landing"], COUNCIL_RETURNS, name, content)
+    [result] = ingest.ingest_landing(COUNCIL_RETURNS)
+    outcome = outcome_of(name)
+    assert outcome.rows_read == outcome.rows_loaded + outcome.rows_quarantined
+    kept = list(folders["received"].rglob(name))
+    assert kept and kept[0].read_bytes() == content, "every file received is kept as received"
+    return result, outcome
+
+
+def loaded_values(file_name: str) -> list[tuple]:
+    with warehouse.connect() as conn:
+        return conn.execute(
+            "select r.source_row_number, r.council_code, r.council_name, r.ni179_value_gbp_thousands::text"
+            " from raw.council_returns r join ingest.load_manifest m using (manifest_id)"
+            " where m.file_name = %s order by r.source_row_number",
+            (file_name,),
+        ).fetchall()
+
+
+def test_empty_file(folders):
+    _, outcome = ingest_one(folders, "empty.csv", b"")
+    assert (outcome.status, outcome.rows_read) == ("rejected", 0)
+    assert [q[3] for q in outcome.quarantine] == ["empty_file"]
+
+
+def test_header_only(folders):
+    _, outcome = ingest_one(folders, "header_only.csv", csv_bytes(HEADER, []))
+    assert (outcome.status, outcome.rows_read) == ("rejected", 0)
+    assert [q[3] for q in outcome.quarantine] == ["no_data_rows"]
+
+
+def test_semicolon_delimited_file_loads_with_a_warning(folders):
+    _, outcome = ingest_one(folders, "semicolons.csv", csv_bytes(HEADER, valid_rows(), delimiter=";"))
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 3)
+    assert [(w[0], w[3]) for w in outcome.warnings] == [(None, "file_not_comma_separated")]
+
+
+def test_utf8_with_byte_order_mark_loads_cleanly(folders):
+    _, outcome = ingest_one(folders, "bom.csv", csv_bytes(HEADER, valid_rows(), bom=True))
+    assert (outcome.status, outcome.rows_loaded, outcome.warnings) == ("loaded", 3, [])
+
+
+def test_latin1_file_loads_with_its_accents_and_a_warning(folders):
+    rows = valid_rows(1)
+    rows[0]["council_name"] = "Hartlepool Borough Council (Café)"
+    _, outcome = ingest_one(folders, "latin1.csv", csv_bytes(HEADER, rows, encoding="latin-1"))
+    assert outcome.status == "loaded"
+    assert [w[3] for w in outcome.warnings] == ["file_not_utf8"]
+    assert loaded_values("latin1.csv")[0][2] == "Hartlepool Borough Council (Café)"
+
+
+@pytest.mark.parametrize("bad_value", ["£1,234.5", "1 234", "1,234", "12.34"])
+def test_formatted_numbers_are_quarantined_verbatim(folders, bad_value):
+    rows = valid_rows()
+    rows[1]["ni179_value_gbp_thousands"] = bad_value
+    name = f"formatted_{abs(hash(bad_value))}.csv"
+    _, outcome = ingest_one(folders, name, csv_bytes(HEADER, rows))
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded_with_quarantine", 2, 1)
+    [(row, column, value, rule, message)] = outcome.quarantine
+    assert (row, column, value, rule) == (3, "ni179_value_gbp_thousands", bad_value, "ni179_value_is_number")
+    assert "no £ sign, commas or spaces" in message
+
+
+def test_numbers_stored_as_text_in_excel_load(folders):
+    content = xlsx_bytes(HEADER, valid_rows(), "Return", as_numbers=False)
+    _, outcome = ingest_one(folders, "text_numbers.xlsx", content)
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 3)
+    assert [v[3] for v in loaded_values("text_numbers.xlsx")] == ["1000.5", "1001.5", "1002.5"]
+
+
+def test_excel_with_title_rows_and_merged_cells_above_the_header_loads_with_sheet_row_numbers(folders):
+    content = xlsx_bytes(HEADER, valid_rows(), "Return", title_rows=3, merged_title=True, trailing_blank_rows=4)
+    _, outcome = ingest_one(folders, "titled.xlsx", content)
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded", 3, 3)
+    assert [v[0] for v in loaded_values("titled.xlsx")] == [5, 6, 7]  # header on row 4
+
+
+def test_trailing_blank_rows_are_not_rows(folders):
+    content = csv_bytes(HEADER, valid_rows()) + b"\n\n,,,,,,,,,\n\n"
+    _, outcome = ingest_one(folders, "trailing.csv", content)
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded", 3, 3)
+
+
+def test_extra_unknown_column_rejects_the_file_and_keeps_every_row(folders):
+    rows = [row | {"directorate": "Finance"} for row in valid_rows()]
+    _, outcome = ingest_one(folders, "extra_column.csv", csv_bytes([*HEADER, "directorate"], rows))
+    assert (outcome.status, outcome.rows_read, outcome.rows_quarantined) == ("rejected", 3, 3)
+    assert {q[3] for q in outcome.quarantine} == {"template_columns"}
+    assert "unknown columns: directorate" in outcome.quarantine[0][4]
+
+
+def test_missing_required_column_rejects_the_file(folders):
+    header = [c for c in HEADER if c != "submitted_date"]
+    _, outcome = ingest_one(folders, "missing_column.csv", csv_bytes(header, valid_rows()))
+    assert (outcome.status, outcome.rows_quarantined) == ("rejected", 3)
+    assert "missing required columns: submitted_date" in outcome.quarantine[0][4]
+
+
+def test_columns_in_another_order_load(folders):
+    _, outcome = ingest_one(folders, "reordered.csv", csv_bytes(list(reversed(HEADER)), valid_rows()))
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 3)
+    assert [v[1] for v in loaded_values("reordered.csv")] == ["E06000001", "E07000223", "E08000001"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 not a spreadsheet"),
+        ("return.docx", b"PK\x03\x04 a word document"),
+        ("binary.csv", bytes(range(256)) * 4),
+    ],
+)
+def test_a_file_that_is_not_csv_or_xlsx_is_rejected(folders, name, content):
+    _, outcome = ingest_one(folders, name, content)
+    assert (outcome.status, outcome.rows_read) == ("rejected", 0)
+    [(row, _, _, rule, message)] = outcome.quarantine
+    assert (row, rule) == (None, "file_format")
+    assert name in message
+
+
+def test_truncated_file_loads_the_whole_rows_and_stops_the_cut_one(folders):
+    content = csv_bytes(HEADER, valid_rows())
+    cut = content[: content.rindex(b"2009-10-15")]  # the last row ends mid-value
+    _, outcome = ingest_one(folders, "truncated.csv", cut)
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded_with_quarantine", 2, 1)
+    assert 4 in {q[0] for q in outcome.quarantine}
+    assert "row_cut_off" in {q[3] for q in outcome.quarantine}
+
+
+def test_tens_of_thousands_of_rows(folders):
+    """30,000 rows: every council's returns for all three years, plus rows for councils that do not exist."""
+    with warehouse.connect() as conn:
+        keys = conn.execute(
+            "select c.council_code, y.financial_year from reference.councils c join reference.financial_years y"
+            " on coalesce(c.valid_from_date, '1900-01-01') <= y.year_end_date"
+            " and coalesce(c.valid_to_date, '9999-12-31') >= y.year_end_date"
+        ).fetchall()
+    template = valid_rows(1)[0]
+    rows = [
+        template | {"council_code": code, "financial_year": year, "return_type": kind, "submitted_date": date}
+        for code, year in keys
+        for kind, date in (("forecast", f"{year[:4]}-10-20"), ("actual", f"{int(year[:4]) + 1}-07-20"))
+    ]
+    valid = len(rows)
+    rows += [template | {"council_code": f"E07{900000 + n:06d}"} for n in range(30_000 - valid)]
+
+    _, outcome = ingest_one(folders, "big.csv", csv_bytes(HEADER, rows))
+
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded_with_quarantine", 30_000, valid)
+    assert outcome.rows_quarantined == 30_000 - valid
+    assert {q[3] for q in outcome.quarantine} == {"council_code_known", "council_existed_in_year"}
