@@ -2,18 +2,18 @@
 ### Warehouse transform
 
 Runs `dbt build` (staging, intermediate and marts, with their data tests) when new council
-returns or baselines have been loaded or the reference data has changed. A failing test fails the task, and
+rows of any dataset have been loaded or the reference data has changed. A failing test fails the task, and
 the marts asset is not updated, so nothing downstream publishes from untested data.
 """
 
 from airflow.sdk import dag, task
 
-from efficiency_warehouse.assets import NATIONAL_POSITION, RAW_COUNCIL_BASELINES, RAW_COUNCIL_RETURNS, REFERENCE_DATA
+from efficiency_warehouse.assets import NATIONAL_POSITION, RAW_DATA, REFERENCE_DATA
 from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
 
 
 @dag(
-    schedule=(RAW_COUNCIL_RETURNS | RAW_COUNCIL_BASELINES | REFERENCE_DATA),
+    schedule=(RAW_DATA | REFERENCE_DATA),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

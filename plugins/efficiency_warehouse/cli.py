@@ -18,13 +18,20 @@ from efficiency_warehouse import settings, warehouse
 
 def seed_landing_if_empty() -> int:
     """Put the sample files in each landing folder that has no files waiting; return how many."""
-    from efficiency_warehouse.datasets import COUNCIL_BASELINES, COUNCIL_RETURNS
+    from efficiency_warehouse import sample_data, sample_riep_data
+    from efficiency_warehouse.datasets import DATASETS
     from efficiency_warehouse.ingest import landing_folder
-    from efficiency_warehouse.sample_data import write_sample_baselines, write_sample_returns
 
+    writers = {
+        "council_baselines": sample_data.write_sample_baselines,
+        "council_returns": sample_data.write_sample_returns,
+        "riep_allocations": sample_riep_data.write_sample_allocations,
+        "riep_annual_reports": sample_riep_data.write_sample_riep_reports,
+        "simplification_status_updates": sample_riep_data.write_sample_status_updates,
+    }
     written = 0
-    for dataset, write in ((COUNCIL_BASELINES, write_sample_baselines), (COUNCIL_RETURNS, write_sample_returns)):
-        folder = landing_folder(dataset)
+    for name, write in writers.items():
+        folder = landing_folder(DATASETS[name])
         if not (folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir())):
             written += len(write(folder))
     return written

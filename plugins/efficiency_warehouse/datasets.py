@@ -32,6 +32,15 @@ class Dataset:
     staged_suite: str | None = None
     staged_context_sql: str | None = None
     landing_sheet: str | None = None  # the worksheet that holds the rows, for workbooks
+    # A delivery with several sections (a workbook with one sheet per section, or one CSV per
+    # section) lists them here; each section is a Dataset of its own with its own raw table.
+    sections: tuple[Dataset, ...] = ()
+    incoming_table: str = "incoming"  # the temporary table the staged SQL reads this section from
+
+    @property
+    def parts(self) -> tuple[Dataset, ...]:
+        """The table-shaped datasets a delivery holds: its sections, or itself."""
+        return self.sections or (self,)
 
     @property
     def column_names(self) -> list[str]:
@@ -219,4 +228,246 @@ COUNCIL_BASELINES = Dataset(
     parameters_sql={"known_council_codes": KNOWN_COUNCILS_SQL},
 )
 
-DATASETS = {dataset.name: dataset for dataset in (COUNCIL_RETURNS, COUNCIL_BASELINES)}
+KNOWN_RIEPS_SQL = "select region_code from reference.regions"
+PROGRAMME_YEARS_SQL = "select financial_year from reference.financial_years"
+RIEP_PARAMETERS = {"known_riep_region_codes": KNOWN_RIEPS_SQL, "programme_years": PROGRAMME_YEARS_SQL}
+SPEND_THEMES = (
+    "business_process_improvement",
+    "collaboration_and_shared_services",
+    "procurement",
+    "asset_management",
+    "support_to_councils_in_difficulty",
+    "capacity_building_and_skills",
+    "other",
+)
+FUNDING_STREAMS = ("rsg_top_slice", "clg_capacity_building", "clg_efficiency_support", "other")
+
+
+def _riep_key_columns() -> tuple[Column, Column]:
+    return (
+        Column("region_code", "text", True, "ONS code of the RIEP's region, E12000001 to E12000009"),
+        Column("financial_year", "text", True, "The year reported on: 2008-09, 2009-10 or 2010-11", PROGRAMME_YEARS),
+    )
+
+
+def _riep_section(name: str, sheet: str, columns: tuple[Column, ...], key: tuple[str, ...], **staged) -> Dataset:
+    return Dataset(
+        name=name,
+        template_version=1,
+        columns=(*_riep_key_columns(), *columns),
+        raw_table=f"raw.{name}",
+        key_columns=("region_code", "financial_year", *key),
+        landing_suite=f"{name}__landing",
+        parameters_sql=RIEP_PARAMETERS,
+        landing_sheet=sheet,
+        incoming_table=f"incoming_{name}",
+        **staged,
+    )
+
+
+RIEP_REPORT_SPEND = _riep_section(
+    "riep_report_spend",
+    "Spend",
+    (
+        Column("theme", "text", True, "What the money was spent on", SPEND_THEMES),
+        Column("spend_gbp_thousands", "numeric(14, 1)", True, "Spend in the year on the theme, £ thousands"),
+    ),
+    ("theme",),
+)
+RIEP_REPORT_FUNDING = _riep_section(
+    "riep_report_funding",
+    "Funding",
+    (
+        Column("funding_stream", "text", True, "The stream the money came from", FUNDING_STREAMS),
+        Column(
+            "amount_gbp_thousands", "numeric(14, 1)", True, "Funding received in the year from the stream, £ thousands"
+        ),
+    ),
+    ("funding_stream",),
+)
+RIEP_REPORT_STANDARDS = _riep_section(
+    "riep_report_standards",
+    "Standards",
+    (
+        Column(
+            "standard_number",
+            "integer",
+            True,
+            "The national strategy's minimum standard, 1 to 5",
+            ("1", "2", "3", "4", "5"),
+        ),
+        Column("status", "text", True, "Whether the standard was met", ("met", "partly_met", "not_met")),
+        Column("evidence", "text", True, "The evidence that supports the status"),
+    ),
+    ("standard_number",),
+    staged_suite="riep_report_standards__staged",
+    staged_context_sql="""
+        select source_row_number, count(*) over (partition by region_code, financial_year) as standards_answered
+        from incoming_riep_report_standards
+    """,
+)
+RIEP_REPORT_PRIORITIES = _riep_section(
+    "riep_report_priorities",
+    "Priorities",
+    (
+        Column(
+            "priority", "text", True, "A priority of the RIEP's three-year regional improvement and efficiency strategy"
+        ),
+        Column("rag_status", "text", True, "Progress against it: red, amber or green", ("red", "amber", "green")),
+        Column("comment", "text", False, "What lies behind the status"),
+    ),
+    ("priority",),
+)
+RIEP_REPORT_SUMMARY = _riep_section(
+    "riep_report_summary",
+    "Summary",
+    (
+        Column(
+            "total_funding_received_gbp_thousands",
+            "numeric(14, 1)",
+            True,
+            "All funding received in the year, £ thousands",
+        ),
+        Column(
+            "total_spend_gbp_thousands",
+            "numeric(14, 1)",
+            True,
+            "All spend in the year, £ thousands: the Spend sheet must add up to it",
+        ),
+        Column(
+            "cash_releasing_savings_gbp_thousands",
+            "numeric(14, 1)",
+            True,
+            "Cash-releasing savings attributed to RIEP-supported projects in the year, £ thousands",
+        ),
+        Column("councils_supported", "integer", True, "Councils the RIEP supported in the year"),
+        Column("councils_in_difficulty_supported", "integer", True, "Of those, councils in difficulty"),
+        Column("submitted_date", "date", True, "Date the report was submitted, YYYY-MM-DD"),
+    ),
+    (),
+    staged_suite="riep_report_summary__staged",
+    # Sections of the same report come from this file or, when a section was sent on its own
+    # earlier, from the warehouse: the latest file that delivered it.
+    staged_context_sql="""
+        with
+        spend_in_file as (
+            select region_code, financial_year, sum(spend_gbp_thousands) as spend
+            from incoming_riep_report_spend group by region_code, financial_year
+        ),
+        spend_in_warehouse as (
+            select distinct on (s.region_code, s.financial_year) s.region_code, s.financial_year, s.manifest_id
+            from raw.riep_report_spend as s join ingest.load_manifest as m using (manifest_id)
+            order by s.region_code, s.financial_year, m.received_at desc, s.manifest_id desc
+        ),
+        spend_current as (
+            select s.region_code, s.financial_year, sum(s.spend_gbp_thousands) as spend
+            from raw.riep_report_spend as s
+            join spend_in_warehouse as latest using (region_code, financial_year, manifest_id)
+            group by s.region_code, s.financial_year
+        ),
+        funding_in_file as (
+            select region_code, financial_year, sum(amount_gbp_thousands) as funding
+            from incoming_riep_report_funding group by region_code, financial_year
+        )
+        select
+            summary.source_row_number,
+            (summary.total_spend_gbp_thousands - coalesce(spend_in_file.spend, spend_current.spend))::float8
+                as spend_by_theme_minus_total,
+            (summary.total_funding_received_gbp_thousands - funding_in_file.funding)::float8
+                as funding_by_stream_minus_total,
+            summary.councils_supported - summary.councils_in_difficulty_supported as councils_not_in_difficulty
+        from incoming_riep_report_summary as summary
+        left join spend_in_file using (region_code, financial_year)
+        left join spend_current using (region_code, financial_year)
+        left join funding_in_file using (region_code, financial_year)
+    """,
+)
+
+RIEP_ANNUAL_REPORTS = Dataset(
+    name="riep_annual_reports",
+    template_version=1,
+    columns=(),
+    raw_table="",
+    key_columns=("region_code", "financial_year"),
+    landing_suite="",
+    # The summary last: its checks read the other sections of the same file.
+    sections=(
+        RIEP_REPORT_FUNDING,
+        RIEP_REPORT_SPEND,
+        RIEP_REPORT_STANDARDS,
+        RIEP_REPORT_PRIORITIES,
+        RIEP_REPORT_SUMMARY,
+    ),
+)
+
+RIEP_ALLOCATIONS = Dataset(
+    name="riep_allocations",
+    template_version=1,
+    columns=(
+        *_riep_key_columns(),
+        Column(
+            "funding_stream",
+            "text",
+            True,
+            "rsg_top_slice or clg (Communities and Local Government)",
+            ("rsg_top_slice", "clg"),
+        ),
+        Column("amount_gbp_thousands", "numeric(14, 1)", True, "The allocation, £ thousands; positive"),
+        Column("status", "text", True, "indicative, firm or final", ("indicative", "firm", "final")),
+        Column("set_date", "date", True, "The date the allocation was set, YYYY-MM-DD"),
+        Column("note", "text", False, "Optional note"),
+    ),
+    raw_table="raw.riep_allocations",
+    key_columns=("region_code", "financial_year", "funding_stream"),
+    landing_suite="riep_allocations__landing",
+    landing_sheet="Allocations",
+    parameters_sql=RIEP_PARAMETERS,
+    staged_suite="riep_allocations__staged",
+    staged_context_sql="""
+        select incoming.source_row_number, per_year.rieps_in_file_for_year
+        from incoming
+        join (
+            select financial_year, count(distinct region_code) as rieps_in_file_for_year
+            from incoming group by financial_year
+        ) as per_year using (financial_year)
+    """,
+)
+
+SIMPLIFICATION_STATUS_UPDATES = Dataset(
+    name="simplification_status_updates",
+    template_version=1,
+    columns=(
+        Column(
+            "commitment_id",
+            "text",
+            True,
+            "The commitment's identifier in reference.simplification_commitments, e.g. SC01",
+        ),
+        Column("as_at_date", "date", True, "The date the status describes, YYYY-MM-DD"),
+        Column(
+            "status",
+            "text",
+            True,
+            "not_started, on_track, at_risk, delivered or dropped",
+            ("not_started", "on_track", "at_risk", "delivered", "dropped"),
+        ),
+        Column("evidence", "text", False, "What the status rests on"),
+        Column("reported_by", "text", False, "Who in the board secretariat filed the update"),
+    ),
+    raw_table="raw.simplification_status_updates",
+    key_columns=("commitment_id", "as_at_date"),
+    landing_suite="simplification_status_updates__landing",
+    landing_sheet="Status updates",
+    parameters_sql={"known_commitment_ids": "select commitment_id from reference.simplification_commitments"},
+)
+
+DATASETS = {
+    dataset.name: dataset
+    for dataset in (
+        COUNCIL_RETURNS,
+        COUNCIL_BASELINES,
+        RIEP_ANNUAL_REPORTS,
+        RIEP_ALLOCATIONS,
+        SIMPLIFICATION_STATUS_UPDATES,
+    )
+}

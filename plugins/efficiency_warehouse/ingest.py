@@ -73,7 +73,8 @@ def suite_parameters(conn: psycopg.Connection, dataset: Dataset) -> dict[str, li
     """Reference sets the suite checks against, read from the warehouse's reference schema."""
     parameters: dict[str, list[Any]] = {}
     try:
-        for name, query in dataset.parameters_sql.items():
+        queries = {name: query for part in dataset.parts for name, query in part.parameters_sql.items()}
+        for name, query in queries.items():
             rows = conn.execute(query).fetchall()
             parameters[name] = [row[0] if len(row) == 1 else tuple(row) for row in rows]
     except psycopg.errors.UndefinedTable as error:
@@ -155,41 +156,81 @@ def _load_new_file(
     ).fetchone()[0]
     record = _Recorder(conn, dataset, manifest_id, path.name, manifest)
     try:
-        frame = read_rows(path, dataset)
-        if frame.empty:
-            raise UnreadableFile(
-                "no_data_rows", f"'{path.name}' has a header but no data rows: there is nothing to load."
-            )
+        parts = _read_parts(path, dataset)
     except UnreadableFile as unreadable:
-        record.findings([Finding(unreadable.rule, "error", unreadable.message, None, None, None)], None)
+        record.findings(None, [Finding(unreadable.rule, "error", unreadable.message, None, None, None)], None)
         return record.manifest("rejected", 0, 0, 0, unreadable.message)
 
-    rows_read = len(frame)
-    landing = validate_rows(frame, dataset.landing_suite, parameters)
-    if landing.file_errors:
+    rows_read = sum(len(frame) for _, frame in parts)
+    landing = {part.name: validate_rows(frame, part.landing_suite, parameters) for part, frame in parts}
+    file_errors = [f for part, _ in parts for f in landing[part.name].file_errors]
+    if file_errors:
         # The file's shape is wrong: no row can be trusted, so every row is quarantined with the reason.
-        message = " ".join(f.message for f in landing.file_errors)
-        findings = [
-            Finding(f.rule, f.severity, f.message, row_number, f.column, None)
-            for row_number in frame.index
-            for f in landing.file_errors
-        ]
-        record.findings(findings, frame)
+        message = " ".join(f.message for f in file_errors)
+        for part, frame in parts:
+            reasons = landing[part.name].file_errors or [
+                Finding("file_rejected", "error", f"Not loaded with the rest of the file: {message}", None, None, None)
+            ]
+            findings = [
+                Finding(f.rule, "error", f.message, row, f.column, None) for row in frame.index for f in reasons
+            ]
+            record.findings(part, findings, frame)
         return record.manifest("rejected", rows_read, 0, rows_read, message)
 
-    findings = list(landing.findings) + _file_warnings(frame, path.name) + _incomplete_rows(frame)
-    stopped = {f.row_number for f in findings if f.severity == "error" and f.row_number is not None}
-    _stage_incoming(conn, dataset, manifest_id, frame.loc[~frame.index.isin(stopped)])
-    if dataset.staged_suite and len(stopped) < rows_read:
-        context = _fetch_frame(conn, dataset.staged_context_sql)
-        staged = validate_rows(context, dataset.staged_suite, parameters)
-        findings += staged.findings
-        stopped |= staged.rows_with_errors()
-    outcome = ValidationOutcome(dataset.landing_suite, tuple(findings))
-    record.findings(findings, frame)
-    rows_loaded = _insert_from_incoming(conn, dataset, stopped, outcome.warnings_by_row())
-    status = "loaded" if not stopped else ("loaded_with_quarantine" if rows_loaded else "rejected")
-    return record.manifest(status, rows_read, rows_loaded, len(stopped), _summarise(outcome, len(stopped), rows_read))
+    checked: dict[str, tuple[list[Finding], set[int]]] = {}
+    for part, frame in parts:
+        findings = list(landing[part.name].findings) + _file_warnings(frame, path.name) + _incomplete_rows(frame)
+        stopped = {f.row_number for f in findings if f.severity == "error" and f.row_number is not None}
+        _stage_incoming(conn, part, manifest_id, frame.loc[~frame.index.isin(stopped)])
+        checked[part.name] = (findings, stopped)
+    for absent in (p for p in dataset.parts if p.name not in checked):  # a CSV carries one section
+        _stage_incoming(conn, absent, manifest_id, pd.DataFrame(columns=absent.column_names))
+
+    rows_loaded = rows_quarantined = 0
+    all_findings: list[Finding] = []
+    for part, frame in parts:  # staged checks after every section is staged: they may read each other
+        findings, stopped = checked[part.name]
+        if part.staged_suite and len(stopped) < len(frame):
+            staged = validate_rows(_fetch_frame(conn, part.staged_context_sql), part.staged_suite, parameters)
+            findings += staged.findings
+            stopped |= staged.rows_with_errors()
+        outcome = ValidationOutcome(part.landing_suite, tuple(findings))
+        record.findings(part, findings, frame)
+        rows_loaded += _insert_from_incoming(conn, part, stopped, outcome.warnings_by_row())
+        rows_quarantined += len(stopped)
+        all_findings += findings
+    status = "loaded" if not rows_quarantined else ("loaded_with_quarantine" if rows_loaded else "rejected")
+    summary = _summarise(ValidationOutcome(dataset.name, tuple(all_findings)), rows_quarantined, rows_read)
+    return record.manifest(status, rows_read, rows_loaded, rows_quarantined, summary)
+
+
+def _read_parts(path: Path, dataset: Dataset) -> list[tuple[Dataset, pd.DataFrame]]:
+    """The file's rows for each section it holds: a workbook holds every section, one sheet each;
+    a CSV holds one section, recognised by its header."""
+    if not dataset.sections:
+        parts = [(dataset, read_rows(path, dataset))]
+    elif path.suffix.lower() in (".xlsx", ".xlsm") or path.read_bytes()[:2] == b"PK":
+        parts = [(section, read_rows(path, section, sheet=section.landing_sheet)) for section in dataset.sections]
+    else:
+        parts = [_csv_section(path, dataset)]
+    for part, frame in parts:
+        if frame.empty:
+            where = f"sheet '{part.landing_sheet}' of '{path.name}'" if dataset.sections else f"'{path.name}'"
+            raise UnreadableFile("no_data_rows", f"{where} has a header but no data rows: there is nothing to load.")
+    return parts
+
+
+def _csv_section(path: Path, dataset: Dataset) -> tuple[Dataset, pd.DataFrame]:
+    for section in dataset.sections:
+        frame = read_rows(path, section)
+        if set(section.required_columns) <= set(frame.columns):
+            return section, frame
+    headers = "; ".join(f"{s.landing_sheet}: {', '.join(s.required_columns)}" for s in dataset.sections)
+    raise UnreadableFile(
+        "template_columns",
+        f"The header of '{path.name}' fits none of the {dataset.name} sections. Send the workbook, or one CSV "
+        f"per section with these required columns: {headers}.",
+    )
 
 
 class _Recorder:
@@ -204,15 +245,14 @@ class _Recorder:
             manifest,
         )
 
-    def findings(self, findings: list[Finding], frame: pd.DataFrame | None) -> None:
+    def findings(self, part: Dataset | None, findings: list[Finding], frame: pd.DataFrame | None) -> None:
+        section = part.name if part is not None and self.dataset.sections else None
         errors = [f for f in findings if f.severity == "error"]
         warnings = [f for f in findings if f.severity == "warning"]
-        _write_findings(
-            self.conn, "ingest.quarantined_rows", self.manifest_id, self.dataset, self.file_name, errors, frame
-        )
-        _write_findings(
-            self.conn, "ingest.validation_warnings", self.manifest_id, self.dataset, self.file_name, warnings
-        )
+        for table, chosen, rows in (("quarantined_rows", errors, frame), ("validation_warnings", warnings, None)):
+            _write_findings(
+                self.conn, f"ingest.{table}", self.manifest_id, self.dataset, self.file_name, chosen, rows, section
+            )
 
     def manifest(self, status: str, rows_read: int, rows_loaded: int, rows_quarantined: int, message: str | None):
         _insert_manifest(
@@ -343,6 +383,7 @@ def _write_findings(
     file_name: str,
     findings: list[Finding],
     frame: pd.DataFrame | None = None,
+    section: str | None = None,
 ) -> None:
     """COPY findings into the quarantine (with each row as received) or the warnings table."""
     if not findings:
@@ -357,7 +398,8 @@ def _write_findings(
             int(i): json.dumps(r, ensure_ascii=False)
             for i, r in zip(subset.index, subset.to_dict("records"), strict=True)
         }
-    columns = ["manifest_id", "dataset", "file_name", "row_number", "column_name", "offending_value", "rule", "message"]
+    columns = ["manifest_id", "dataset", "section", "file_name", "row_number", "column_name", "offending_value"]
+    columns += ["rule", "message"]
     columns += ["raw_record"] if keep_records else []
     schema, name = table.split(".")
     statement = sql.SQL("copy {} ({}) from stdin").format(
@@ -365,7 +407,7 @@ def _write_findings(
     )
     with conn.cursor().copy(statement) as copy:
         for f in findings:
-            row = [manifest_id, dataset.name, file_name, f.row_number, f.column, f.value, f.rule, f.message]
+            row = [manifest_id, dataset.name, section, file_name, f.row_number, f.column, f.value, f.rule, f.message]
             copy.write_row(row + [records.get(f.row_number)] if keep_records else row)
 
 
@@ -373,8 +415,8 @@ def _stage_incoming(conn: psycopg.Connection, dataset: Dataset, manifest_id: int
     """Bulk-load the rows that passed the landing gate into a temporary table shaped like the raw
     table; PostgreSQL's COPY casts the checked text to the column types."""
     conn.execute(
-        sql.SQL("create temporary table incoming (like {} including defaults) on commit drop").format(
-            sql.Identifier(*dataset.raw_table.split("."))
+        sql.SQL("create temporary table {} (like {} including defaults) on commit drop").format(
+            sql.Identifier(dataset.incoming_table), sql.Identifier(*dataset.raw_table.split("."))
         )
     )
     if rows.empty:
@@ -384,8 +426,8 @@ def _stage_incoming(conn: psycopg.Connection, dataset: Dataset, manifest_id: int
     out.insert(0, "manifest_id", manifest_id)
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, header=False)
-    statement = sql.SQL("copy incoming ({}) from stdin with (format csv)").format(
-        sql.SQL(", ").join(map(sql.Identifier, out.columns))
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
+        sql.Identifier(dataset.incoming_table), sql.SQL(", ").join(map(sql.Identifier, out.columns))
     )
     with conn.cursor().copy(statement) as copy:
         copy.write(buffer.getvalue())
@@ -395,11 +437,14 @@ def _insert_from_incoming(
     conn: psycopg.Connection, dataset: Dataset, stopped: set[int], warnings: dict[int, list[str]]
 ) -> int:
     """Move the staged rows that no rule stopped into the raw table, with their warnings."""
+    flags = sql.Identifier(f"{dataset.incoming_table}_flags")
     conn.execute(
-        "create temporary table incoming_flags (source_row_number integer primary key, stopped boolean,"
-        " warnings text[]) on commit drop"
+        sql.SQL(
+            "create temporary table {} (source_row_number integer primary key, stopped boolean, warnings text[])"
+            " on commit drop"
+        ).format(flags)
     )
-    with conn.cursor().copy("copy incoming_flags from stdin") as copy:
+    with conn.cursor().copy(sql.SQL("copy {} from stdin").format(flags)) as copy:
         for row_number in stopped | set(warnings):
             copy.write_row((row_number, row_number in stopped, warnings.get(row_number, [])))
     columns = sql.SQL(", ").join(map(sql.Identifier, ["manifest_id", "source_row_number", *dataset.column_names]))
@@ -407,12 +452,17 @@ def _insert_from_incoming(
         sql.SQL(
             """
             insert into {raw} ({columns}, validation_warnings)
-            select {columns}, coalesce(incoming_flags.warnings, '{{}}')
-            from incoming
-            left join incoming_flags using (source_row_number)
-            where not coalesce(incoming_flags.stopped, false)
+            select {columns}, coalesce(flags.warnings, '{{}}')
+            from {incoming}
+            left join {flags} as flags using (source_row_number)
+            where not coalesce(flags.stopped, false)
             """
-        ).format(raw=sql.Identifier(*dataset.raw_table.split(".")), columns=columns)
+        ).format(
+            raw=sql.Identifier(*dataset.raw_table.split(".")),
+            columns=columns,
+            incoming=sql.Identifier(dataset.incoming_table),
+            flags=flags,
+        )
     )
     return cursor.rowcount
 

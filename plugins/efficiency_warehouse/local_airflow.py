@@ -18,6 +18,9 @@ PIPELINE_DAG_IDS = (
     "reference_data",
     "council_baselines_ingest",  # before the returns: the returns' size check reads the baselines
     "council_returns_ingest",
+    "riep_allocations_ingest",
+    "riep_annual_reports_ingest",
+    "simplification_status_updates_ingest",
     "warehouse_transform",
     "treasury_extract",
 )
@@ -82,5 +85,5 @@ def run_dag(dag) -> str:
     dag_run = dag.test()
     state = str(getattr(dag_run.state, "value", dag_run.state))
     if state != "success":
-        raise DagRunFailed(f"DAG {dag.dag_id} run {dag_run.run_id} ended {state}: see the task log above")
+        raise DagRunFailed(f"DAG {dag.dag_id} run {dag_run.run_id} ended {state}: the task log says why")
     return state

@@ -67,6 +67,10 @@ create table if not exists ingest.validation_warnings (
     raised_at          timestamptz not null default now()
 );
 create index if not exists validation_warnings_by_manifest on ingest.validation_warnings (manifest_id);
+
+-- The section (sheet) a finding is about, for deliveries with several: row numbers count within it.
+alter table ingest.quarantined_rows add column if not exists section text;
+alter table ingest.validation_warnings add column if not exists section text;
 """
 
 
@@ -93,4 +97,5 @@ def ensure_ingest_tables(conn: psycopg.Connection) -> None:
         conn.execute("select pg_advisory_xact_lock(hashtext('efficiency_warehouse.ddl'))")
         conn.execute(OPERATIONS_DDL)
         for dataset in DATASETS.values():
-            conn.execute(raw_table_ddl(dataset))
+            for part in dataset.parts:
+                conn.execute(raw_table_ddl(part))

@@ -52,7 +52,9 @@ def write_templates(folder: Path, datasets: tuple[Dataset, ...] = (COUNCIL_RETUR
     for dataset in datasets:
         stem = template_stem(dataset)
         written.append(write_excel_template(dataset, folder / f"{stem}.xlsx"))
-        written.append(write_csv_template(dataset, folder / f"{stem}.csv"))
+        for part in dataset.parts:  # the CSV alternative: one file per section
+            suffix = f"__{sheet_name_for(part).lower()}" if dataset.sections else ""
+            written.append(write_csv_template(part, folder / f"{stem}{suffix}.csv"))
     return written
 
 
@@ -66,13 +68,47 @@ def write_csv_template(dataset: Dataset, path: Path) -> Path:
 def write_excel_template(dataset: Dataset, path: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    bold = Font(bold=True)
+    for number, part in enumerate(dataset.parts):  # one sheet per section of the delivery
+        sheet = workbook.active if number == 0 else workbook.create_sheet()
+        sheet.title = sheet_name_for(part)
+        _write_data_sheet(sheet, part, bold)
+
+    dictionary = workbook.create_sheet(DICTIONARY_SHEET)
+    headings = ("sheet", "column", "required", "type", "allowed values", "description")
+    dictionary.append(headings)
+    for cell in dictionary[1]:
+        cell.font = bold
+    for part in dataset.parts:
+        for column in part.columns:
+            dictionary.append(
+                (
+                    sheet_name_for(part),
+                    column.name,
+                    "yes" if column.required else "no",
+                    kind_of(column),
+                    ", ".join(allowed_values(part, column)),
+                    column.description,
+                )
+            )
+    for letter, width in zip("ABCDEF", (14, 32, 10, 14, 28, 90), strict=True):
+        dictionary.column_dimensions[letter].width = width
+    for row in dictionary.iter_rows(min_row=2):
+        row[5].alignment = Alignment(wrap_text=True, vertical="top")
+    dictionary.freeze_panes = "A2"
+
+    workbook.properties.title = f"{dataset.name} template v{dataset.template_version}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def _write_data_sheet(sheet, dataset: Dataset, bold) -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_name_for(dataset)
-    bold = Font(bold=True)
     for position, column in enumerate(dataset.columns, start=1):
         letter = get_column_letter(position)
         cell = sheet.cell(row=1, column=position, value=column.name)
@@ -125,32 +161,6 @@ def write_excel_template(dataset: Dataset, path: Path) -> Path:
         validation.add(cells)
         sheet.add_data_validation(validation)
     sheet.freeze_panes = "A2"
-
-    dictionary = workbook.create_sheet(DICTIONARY_SHEET)
-    headings = ("column", "required", "type", "allowed values", "description")
-    dictionary.append(headings)
-    for cell in dictionary[1]:
-        cell.font = bold
-    for column in dataset.columns:
-        dictionary.append(
-            (
-                column.name,
-                "yes" if column.required else "no",
-                kind_of(column),
-                ", ".join(allowed_values(dataset, column)),
-                column.description,
-            )
-        )
-    for letter, width in zip("ABCDE", (32, 10, 14, 28, 90), strict=True):
-        dictionary.column_dimensions[letter].width = width
-    for row in dictionary.iter_rows(min_row=2):
-        row[4].alignment = Alignment(wrap_text=True, vertical="top")
-    dictionary.freeze_panes = "A2"
-
-    workbook.properties.title = f"{dataset.name} template v{dataset.template_version}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
-    return path
 
 
 def _title(text: str) -> str:
