@@ -42,7 +42,7 @@ def test_assets_chain_the_dags_in_pipeline_order(dags):
     assert "warehouse://reference/councils" in produced["reference_data"]
     transform_schedule = str(dags["warehouse_transform"].timetable.asset_condition)
     assert "warehouse://raw/council_returns" in transform_schedule
-    assert "warehouse://marts/national_efficiency_position" in str(dags["treasury_extract"].timetable.asset_condition)
+    assert "warehouse://marts/national_efficiency_position" in str(dags["publish_releases"].timetable.asset_condition)
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)

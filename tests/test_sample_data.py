@@ -28,3 +28,15 @@ def test_two_deliberately_bad_files_are_included():
     files = generate_returns()
     assert "aes_backward_look_2007-08.csv" in files
     assert "ni179_2009-10_actual_late_corrections.csv" in files
+
+
+def test_sample_riep_workbooks_are_the_same_bytes_whenever_they_are_written():
+    """Workbooks carry save times; the sample ones must not, or a re-run would load them again."""
+    import random
+    import time
+
+    from efficiency_warehouse.sample_riep_data import report_sections, workbook_bytes
+
+    first = workbook_bytes(report_sections("E12000001", "2009-10", random.Random(1)))
+    time.sleep(1.1)  # past the one-second resolution of zip and document timestamps
+    assert workbook_bytes(report_sections("E12000001", "2009-10", random.Random(1))) == first

@@ -63,6 +63,8 @@ def ingest_landing(dataset: Dataset, dag_run_id: str | None = None) -> list[File
         parameters = suite_parameters(conn, dataset)
         results = []
         for path in paths:
+            if not path.exists():
+                continue  # taken by a concurrent run (which recorded it) after this one listed the folder
             result = ingest_file(conn, dataset, path, parameters, dag_run_id)
             log.info("%s: %s", path.name, result)
             results.append(result)
@@ -142,7 +144,9 @@ def ingest_file(
             result = FileResult(path.name, file_sha256, "duplicate", error_message=message)
         else:
             result = _load_new_file(conn, dataset, path, manifest, parameters)
-    path.unlink()  # only after the commit: a failed load leaves the file waiting for the retry
+    # Only after the commit: a failed load leaves the file waiting for the retry. A concurrent run
+    # that processed the same file (serialised by the lock above) may have removed it already.
+    path.unlink(missing_ok=True)
     return result
 
 

@@ -22,7 +22,7 @@ PIPELINE_DAG_IDS = (
     "riep_annual_reports_ingest",
     "simplification_status_updates_ingest",
     "warehouse_transform",
-    "treasury_extract",
+    "publish_releases",
 )
 
 

@@ -86,6 +86,7 @@ def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
 
 def stop_embedded() -> bool:
     """Stop the embedded server if it is running; True if it was."""
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     from pgserver._commands import pg_ctl
 
     pgdata = settings.embedded_pgdata()

@@ -1,0 +1,43 @@
+"""
+### Publish releases
+
+When the marts have been rebuilt and tested, publishes a Treasury release per return cycle into
+`outputs/releases/<cycle>/v<n>/` (CSV with CSV on the Web metadata, a manifest, SHA256SUMS and a
+revisions log), loads the `published` tables the Treasury role reads, and writes the ICE Board pack
+and the outputs index. Publication is gated: the last dbt build must have passed every test and the
+`*__publication` Great Expectations suites must pass; otherwise the task fails, saying why, and the
+previous release stands. Unchanged figures publish nothing new; changed ones publish the next version.
+"""
+
+from airflow.sdk import dag, task
+
+from efficiency_warehouse.assets import NATIONAL_POSITION
+from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
+
+
+@dag(
+    schedule=[NATIONAL_POSITION],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["publish", "treasury", "board"],
+    doc_md=__doc__,
+)
+def publish_releases():
+    @task
+    def publish_treasury_releases():
+        from efficiency_warehouse import pipeline
+
+        return pipeline.publish_releases()
+
+    @task
+    def write_national_extract():
+        from efficiency_warehouse import pipeline
+
+        return pipeline.publish_national_extract()
+
+    publish_treasury_releases() >> write_national_extract()
+
+
+publish_releases()

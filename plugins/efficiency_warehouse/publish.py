@@ -1,0 +1,529 @@
+"""Treasury releases: one per return cycle, versioned, never changed once written, gated on checks.
+
+outputs/releases/<cycle>/
+    revisions.csv            every version published, why, and what changed (append-only log)
+    v1/                      immutable once written
+        national_efficiency.csv, regional_efficiency.csv, council_efficiency.csv   RFC 4180, UTF-8
+        <table>.csv-metadata.json   CSV on the Web metadata: columns, types, units, title, licence ...
+        changes.csv          from v2 on: every figure that differs from the previous version
+        revisions.csv        the log as it stood at this version
+        manifest.json        files (sha256, bytes, rows), source files, git commit, dbt invocation
+        SHA256SUMS
+
+A cycle is published only when its gate passes: the last dbt build succeeded with every test, and
+the Great Expectations publication suites pass on the rows to be released. A failing gate leaves
+the previous version in place and raises, saying why. The same figures publish nothing new; changed
+figures (a resubmission) publish the next version, with the reason and the changes in the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from psycopg import sql
+
+from efficiency_warehouse import settings, warehouse
+from efficiency_warehouse.validation import validate_rows
+
+PUBLISHER = "National efficiency-returns warehouse, for the ICE Programme Board"
+LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets treat as the start of a formula
+TREASURY_ROLE = "hm_treasury"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    query: str  # %(financial_year)s and %(return_type)s select the cycle
+    key: tuple[str, ...]
+    suite: str
+    extra_descriptions: dict[str, str]
+    dbt_model: str
+
+
+TABLES = (
+    Table(
+        "national_efficiency",
+        "National NI 179 position against the 3% a year target",
+        """
+        select 'E92000001' as area_code, 'England' as area_name, financial_year, return_type,
+               councils_expected, councils_reported, councils_missing, reported_gains_gbp_millions,
+               reported_revenue_gains_gbp_millions, reported_capital_gains_gbp_millions, councils_giving_split,
+               sr04_carry_over_gbp_millions, baseline_gbp_millions, target_cumulative_rate, target_gains_gbp_millions,
+               gap_to_target_gbp_millions, reported_share_of_baseline, is_target_met
+        from marts.national_efficiency_position
+        where financial_year = %(financial_year)s and return_type = %(return_type)s
+        """,
+        ("area_code", "financial_year", "return_type"),
+        "national_efficiency__publication",
+        {"area_code": "GSS code of England", "area_name": "England"},
+        "national_efficiency_position",
+    ),
+    Table(
+        "regional_efficiency",
+        "NI 179 by region (RIEP) against the 3% a year path",
+        """
+        select region_code, region_name, riep_name, financial_year, return_type, councils_expected,
+               councils_reported, councils_missing, reported_gains_gbp_millions, share_of_national_gains,
+               baseline_gbp_millions, reported_share_of_baseline, target_cumulative_rate, target_gains_gbp_millions,
+               gap_to_target_gbp_millions, is_on_target_path
+        from marts.regional_efficiency_position
+        where financial_year = %(financial_year)s and return_type = %(return_type)s
+        order by region_code
+        """,
+        ("region_code", "financial_year", "return_type"),
+        "regional_efficiency__publication",
+        {},
+        "regional_efficiency_position",
+    ),
+    Table(
+        "council_efficiency",
+        "NI 179 by council",
+        """
+        select council_code, council_name, council_type, region_code, region_name, financial_year,
+               %(return_type)s as return_type,
+               case when %(return_type)s = 'forecast' then forecast_gbp_thousands else actual_gbp_thousands end
+                   as ni179_value_gbp_thousands,
+               baseline_gbp_thousands,
+               case when %(return_type)s = 'forecast' then forecast_share_of_baseline else actual_share_of_baseline end
+                   as share_of_baseline,
+               case when %(return_type)s = 'forecast' then is_forecast_missing else is_actual_missing end
+                   as is_return_missing,
+               is_low_reporter
+        from marts.council_efficiency_position
+        where financial_year = %(financial_year)s
+        order by council_code
+        """,
+        ("council_code", "financial_year", "return_type"),
+        "council_efficiency__publication",
+        {
+            "return_type": "forecast (October of the year) or actual (July after it)",
+            "ni179_value_gbp_thousands": "The council's latest accepted NI 179 figure of this return type, £ thousands",
+            "share_of_baseline": "ni179_value_gbp_thousands / baseline_gbp_thousands",
+            "is_return_missing": "True when the council has filed no accepted return of this type for the year",
+        },
+        "council_efficiency_position",
+    ),
+)
+
+
+class PublicationBlocked(RuntimeError):
+    """The gate failed: nothing was published for the cycle, the previous version stands."""
+
+
+@dataclass(frozen=True)
+class Cycle:
+    number: int
+    label: str
+    financial_year: str
+    return_type: str
+
+    @property
+    def slug(self) -> str:
+        return f"{self.financial_year}_{self.return_type}"
+
+
+def releases_dir() -> Path:
+    return settings.outputs_dir() / "releases"
+
+
+def dbt_target_dir() -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH", settings.dbt_project_dir() / "target"))
+
+
+def reported_cycles() -> list[Cycle]:
+    """The cycles that have any accepted return: those that can be published."""
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            """
+            select cycles.cycle_number, cycles.cycle_label, cycles.financial_year, cycles.return_type
+            from marts.return_cycles as cycles
+            join marts.national_efficiency_position as national using (financial_year, return_type)
+            where national.councils_reported > 0
+            order by cycles.cycle_number
+            """
+        ).fetchall()
+    return [Cycle(*row) for row in rows]
+
+
+def publish_all() -> list[dict[str, Any]]:
+    """Publish every reported cycle whose figures are new or changed; blocked ones raise at the end."""
+    outcomes, blocked = [], []
+    ensure_published_schema()
+    for cycle in reported_cycles():
+        try:
+            outcomes.append(publish_cycle(cycle))
+        except PublicationBlocked as error:
+            blocked.append(str(error))
+            outcomes.append({"cycle": cycle.slug, "outcome": "blocked", "reason": str(error)})
+    if blocked:
+        raise PublicationBlocked("; ".join(blocked))
+    return outcomes
+
+
+def publish_cycle(cycle: Cycle, reason: str | None = None) -> dict[str, Any]:
+    frames = {table.name: _fetch(table, cycle) for table in TABLES}
+    check_gate(cycle, frames)
+    rendered = {table.name: render_csv(frames[table.name]) for table in TABLES}
+    cycle_dir = releases_dir() / cycle.slug
+    previous = latest_version(cycle_dir)
+    if previous and all((previous / f"{name}.csv").read_bytes() == content for name, content in rendered.items()):
+        _load_published_tables(cycle, frames, previous.name)  # keeps the Treasury's tables in step
+        return {"cycle": cycle.slug, "outcome": "unchanged", "version": previous.name}
+
+    version = f"v{int(previous.name[1:]) + 1}" if previous else "v1"
+    changes = _changes(previous, frames) if previous else []
+    why = reason or ("first publication" if not previous else "a resubmission changed published figures")
+    _write_version(cycle, cycle_dir, version, frames, rendered, changes, why)
+    _load_published_tables(cycle, frames, version)
+    return {"cycle": cycle.slug, "outcome": "published", "version": version, "changes": len(changes)}
+
+
+def check_gate(cycle: Cycle, frames: dict[str, pd.DataFrame]) -> None:
+    """dbt's last build passed every test, and the publication suites pass on the rows to release."""
+    problems = _dbt_problems()
+    national = frames["national_efficiency"]
+    parameters = {
+        "councils_expected": int(national["councils_expected"].iloc[0]) if len(national) else -1,
+        "national_reported_gains_gbp_millions": float(national["reported_gains_gbp_millions"].iloc[0])
+        if len(national)
+        else 0.0,
+    }
+    for table in TABLES:
+        frame = _with_checks(table.name, frames[table.name], parameters)
+        outcome = validate_rows(frame, table.suite, parameters)
+        problems += [f"{table.name}: {f.message}" for f in outcome.findings if f.severity == "error"]
+    if problems:
+        raise PublicationBlocked(
+            f"{cycle.label} not published; the previous release stands. Failed checks: " + " | ".join(problems[:10])
+        )
+
+
+def _with_checks(name: str, frame: pd.DataFrame, parameters: dict[str, Any]) -> pd.DataFrame:
+    """Columns the publication suites check that are not figures of their own."""
+    frame = frame.copy()
+    frame.index = range(2, len(frame) + 2)  # as the CSV's rows: the header is row 1
+    if name == "national_efficiency" and len(frame):
+        target = frame["baseline_gbp_millions"].astype(float) * frame["target_cumulative_rate"].astype(float)
+        frame["target_minus_recomputed"] = frame["target_gains_gbp_millions"].astype(float) - target
+    if name == "regional_efficiency":
+        frame["regions_minus_national_gbp_millions"] = (
+            frame["reported_gains_gbp_millions"].astype(float).sum()
+            - parameters["national_reported_gains_gbp_millions"]
+        )
+    return frame
+
+
+def _dbt_problems() -> list[str]:
+    results = dbt_target_dir() / "run_results.json"
+    if not results.exists():
+        return ["no dbt run results: the marts have not been built and tested"]
+    run = json.loads(results.read_text())
+    if run.get("args", {}).get("which") != "build":
+        return [f"the last dbt invocation was '{run.get('args', {}).get('which')}', not a build with its tests"]
+    failed = [r["unique_id"] for r in run["results"] if r["status"] in ("error", "fail", "runtime error", "skipped")]
+    return [f"dbt: {len(failed)} nodes did not pass in the last build: {', '.join(failed[:5])}"] if failed else []
+
+
+def _fetch(table: Table, cycle: Cycle) -> pd.DataFrame:
+    with warehouse.connect() as conn:
+        cursor = conn.execute(table.query, {"financial_year": cycle.financial_year, "return_type": cycle.return_type})
+        frame = pd.DataFrame(cursor.fetchall(), columns=[d.name for d in cursor.description], dtype=object)
+    return frame
+
+
+def safe_cell(value: Any) -> str:
+    """One CSV cell: numbers as PostgreSQL gave them, booleans lower case, and text that a
+    spreadsheet would run as a formula defused with a leading apostrophe."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)  # numbers are never formulas; a minus sign stays a minus sign
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def render_csv(frame: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([safe_cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def latest_version(cycle_dir: Path) -> Path | None:
+    versions = sorted(
+        (p for p in cycle_dir.glob("v*") if p.is_dir() and p.name[1:].isdigit()), key=lambda p: int(p.name[1:])
+    )
+    return versions[-1] if versions else None
+
+
+def _changes(previous: Path, frames: dict[str, pd.DataFrame]) -> list[dict[str, str]]:
+    """Every figure that differs from the previous version: table, row key, column, old, new."""
+    changes = []
+    for table in TABLES:
+        with (previous / f"{table.name}.csv").open(newline="", encoding="utf-8") as stream:
+            old_rows = {tuple(r[k] for k in table.key): r for r in csv.DictReader(stream)}
+        new_frame = pd.read_csv(io.BytesIO(render_csv(frames[table.name])), dtype=str, keep_default_na=False)
+        for row in new_frame.to_dict("records"):
+            key = tuple(row[k] for k in table.key)
+            old = old_rows.pop(key, None)
+            for column, value in row.items():
+                before = "" if old is None else old.get(column, "")
+                if old is None or before != value:
+                    changes.append(
+                        {"table": table.name, "key": "|".join(key), "column": column, "old": before, "new": value}
+                    )
+        for key in old_rows:
+            changes.append({"table": table.name, "key": "|".join(key), "column": "*", "old": "row", "new": ""})
+    return changes
+
+
+def _write_version(
+    cycle: Cycle,
+    cycle_dir: Path,
+    version: str,
+    frames: dict[str, pd.DataFrame],
+    rendered: dict[str, bytes],
+    changes: list[dict[str, str]],
+    reason: str,
+) -> Path:
+    published_at = datetime.now(UTC).replace(microsecond=0)
+    staging = cycle_dir / f".{version}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    descriptions = _dbt_column_descriptions()
+    files: dict[str, bytes] = {}
+    for table in TABLES:
+        files[f"{table.name}.csv"] = rendered[table.name]
+        metadata = _csvw(table, frames[table.name], descriptions, cycle, version, published_at)
+        files[f"{table.name}.csv-metadata.json"] = (json.dumps(metadata, indent=2, ensure_ascii=False) + "\n").encode()
+    if changes:
+        files["changes.csv"] = _csv_bytes(["table", "key", "column", "old", "new"], changes)
+    log_entry = {
+        "version": version,
+        "published_at": published_at.isoformat(),
+        "reason": reason,
+        "figures_changed": str(len(changes)),
+        "tables_changed": ", ".join(sorted({c["table"] for c in changes})),
+    }
+    log = _read_log(cycle_dir) + [log_entry]
+    files["revisions.csv"] = _csv_bytes(list(log_entry), log)
+    manifest = {
+        "release": cycle.label,
+        "cycle": cycle.slug,
+        "version": version,
+        "published_at": published_at.isoformat(),
+        "publisher": PUBLISHER,
+        "licence": LICENCE,
+        "reason": reason,
+        "files": [
+            {"name": name, "sha256": _sha256(content), "bytes": len(content), "rows": _rows(name, content)}
+            for name, content in sorted(files.items())
+        ],
+        "source_files": _source_files(cycle),
+        "git_commit": _git_commit(),
+        "dbt_invocation_id": _dbt_invocation_id(),
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
+    files["SHA256SUMS"] = "".join(f"{_sha256(c)}  {n}\n" for n, c in sorted(files.items())).encode()
+    for name, content in files.items():
+        (staging / name).write_bytes(content)
+    final = cycle_dir / version
+    os.rename(staging, final)  # a version appears whole or not at all, and is never rewritten
+    (cycle_dir / "revisions.csv").write_bytes(files["revisions.csv"])
+    return final
+
+
+def _csvw(table: Table, frame: pd.DataFrame, descriptions: dict, cycle: Cycle, version: str, published_at) -> dict:
+    column_docs = descriptions.get(table.dbt_model, {})
+    columns = []
+    for name in frame.columns:
+        column = {
+            "name": name,
+            "titles": name,
+            "datatype": _csvw_type(name, frame[name]),
+            "dc:description": table.extra_descriptions.get(name) or column_docs.get(name, ""),
+        }
+        if name.endswith("_gbp_millions"):
+            column["schema:unitText"] = "GBP millions"
+        elif name.endswith("_gbp_thousands"):
+            column["schema:unitText"] = "GBP thousands"
+        elif name.endswith(("_rate", "_share_of_baseline", "share_of_national_gains", "share_of_baseline")):
+            column["schema:unitText"] = "ratio (0.03 = 3%)"
+        columns.append(column)
+    return {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": f"{table.name}.csv",
+        "dc:title": f"{table.title}: {cycle.label}",
+        "dc:publisher": PUBLISHER,
+        "dc:license": LICENCE,
+        "dc:issued": published_at.date().isoformat(),
+        "schema:version": version,
+        "dialect": {"encoding": "utf-8", "lineTerminators": ["\r\n"], "header": True},
+        "tableSchema": {"columns": columns, "primaryKey": list(table.key)},
+    }
+
+
+def _csvw_type(name: str, series: pd.Series) -> str:
+    sample = next((v for v in series if v is not None), None)
+    if isinstance(sample, bool):
+        return "boolean"
+    if isinstance(sample, int):
+        return "integer"
+    if isinstance(sample, (float, Decimal)):
+        return "decimal"
+    return "string"
+
+
+def _dbt_column_descriptions() -> dict[str, dict[str, str]]:
+    """Column descriptions from dbt's manifest: the marts' YAML is the one place they are written."""
+    path = dbt_target_dir() / "manifest.json"
+    if not path.exists():
+        return {}
+    nodes = json.loads(path.read_text())["nodes"]
+    return {
+        node["name"]: {c: d.get("description", "") for c, d in node.get("columns", {}).items()}
+        for node in nodes.values()
+        if node.get("resource_type") == "model"
+    }
+
+
+def _source_files(cycle: Cycle) -> list[dict[str, Any]]:
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            """
+            select manifest.file_name, manifest.file_sha256, manifest.received_at, count(*) as rows_used
+            from raw.council_returns as returns
+            join ingest.load_manifest as manifest using (manifest_id)
+            where returns.financial_year = %s and returns.return_type = %s
+            group by manifest.file_name, manifest.file_sha256, manifest.received_at
+            order by manifest.received_at, manifest.file_name
+            """,
+            (cycle.financial_year, cycle.return_type),
+        ).fetchall()
+    return [{"name": n, "sha256": s, "received_at": r.isoformat(), "rows": c} for n, s, r, c in rows]
+
+
+def _git_commit() -> str:
+    if commit := os.environ.get("GIT_COMMIT"):
+        return commit
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=settings.PROJECT_ROOT, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=settings.PROJECT_ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _dbt_invocation_id() -> str | None:
+    path = dbt_target_dir() / "run_results.json"
+    return json.loads(path.read_text())["metadata"]["invocation_id"] if path.exists() else None
+
+
+def _read_log(cycle_dir: Path) -> list[dict[str, str]]:
+    path = cycle_dir / "revisions.csv"
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def _csv_bytes(columns: list[str], rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows([{k: safe_cell(v) for k, v in row.items()} for row in rows])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _rows(name: str, content: bytes) -> int | None:
+    if not name.endswith(".csv"):
+        return None
+    return max(len(list(csv.reader(io.StringIO(content.decode("utf-8"))))) - 1, 0)
+
+
+# --- the published tables the Treasury reads --------------------------------------------------------
+
+
+def ensure_published_schema() -> None:
+    with warehouse.connect() as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('efficiency_warehouse.published'))")
+        conn.execute(
+            """
+            create schema if not exists published;
+            create table if not exists published.releases (
+                cycle text primary key, cycle_label text not null, version text not null,
+                published_at timestamptz not null default now()
+            );
+            """
+        )
+        conn.execute(
+            "do $$ begin if not exists (select from pg_roles where rolname = 'hm_treasury')"
+            " then create role hm_treasury; end if; end $$"
+        )
+        conn.execute("grant usage on schema published to hm_treasury")
+        conn.execute("alter default privileges in schema published grant select on tables to hm_treasury")
+
+
+def _load_published_tables(cycle: Cycle, frames: dict[str, pd.DataFrame], version: str) -> None:
+    """The latest version of each release, as tables: what the Treasury role may read."""
+    with warehouse.connect() as conn, conn.transaction():
+        for table in TABLES:
+            frame = frames[table.name]
+            target = sql.Identifier("published", table.name)
+            columns = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(frame[c]))) for c in frame.columns
+            )
+            conn.execute(
+                sql.SQL("create table if not exists {} (cycle text not null, version text not null, {})").format(
+                    target, columns
+                )
+            )
+            conn.execute(sql.SQL("delete from {} where cycle = %s").format(target), (cycle.slug,))
+            with conn.cursor().copy(
+                sql.SQL("copy {} (cycle, version, {}) from stdin").format(
+                    target, sql.SQL(", ").join(map(sql.Identifier, frame.columns))
+                )
+            ) as copy:
+                for row in frame.itertuples(index=False, name=None):
+                    copy.write_row((cycle.slug, version, *row))
+            conn.execute(sql.SQL("grant select on {} to hm_treasury").format(target))
+        conn.execute(
+            """
+            insert into published.releases (cycle, cycle_label, version) values (%s, %s, %s)
+            on conflict (cycle) do update set version = excluded.version, cycle_label = excluded.cycle_label,
+                published_at = case when published.releases.version = excluded.version
+                                     then published.releases.published_at else now() end
+            """,
+            (cycle.slug, cycle.label, version),
+        )
+        conn.execute("grant select on published.releases to hm_treasury")
+
+
+def _pg_type(series: pd.Series) -> str:
+    return {"boolean": "boolean", "integer": "bigint", "decimal": "numeric"}.get(_csvw_type("", series), "text")

@@ -1,0 +1,163 @@
+"""Treasury releases: versioned, immutable, gated on dbt tests and GX, revised on resubmission,
+read by a Treasury role that sees nothing else. Real pipeline on the embedded warehouse."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from decimal import Decimal
+
+import pandas as pd
+import psycopg
+import pytest
+from corpus import csv_bytes, drop
+
+from efficiency_warehouse import ingest, local_airflow, pipeline, publish, warehouse
+from efficiency_warehouse.cli import seed_landing_if_empty
+from efficiency_warehouse.datasets import COUNCIL_RETURNS
+
+
+@pytest.fixture(scope="module")
+def releases(warehouse_database, airflow_metadata, tmp_path_factory):
+    root = tmp_path_factory.mktemp("publication")
+    mp = pytest.MonkeyPatch()
+    for variable, folder in (("LANDING_DIR", "landing"), ("RECEIVED_DIR", "received"), ("OUTPUTS_DIR", "outputs")):
+        mp.setenv(variable, str(root / folder))
+    seed_landing_if_empty()
+    dags = local_airflow.load_dags()
+    for dag_id in local_airflow.PIPELINE_DAG_IDS:
+        local_airflow.run_dag(dags[dag_id])
+    yield root / "outputs" / "releases"
+    mp.undo()
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_one_release_per_cycle_each_complete_and_self_describing(releases):
+    cycles = sorted(p.name for p in releases.iterdir())
+    assert cycles == [f"{y}_{t}" for y in ("2008-09", "2009-10", "2010-11") for t in ("actual", "forecast")]
+    version = releases / "2010-11_actual" / "v1"
+    manifest = json.loads((version / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        path = version / entry["name"]
+        assert (sha256(path), path.stat().st_size) == (entry["sha256"], entry["bytes"])
+    sums = dict(reversed(line.split("  ")) for line in (version / "SHA256SUMS").read_text().splitlines())
+    assert all(sums[p.name] == sha256(p) for p in version.iterdir() if p.name != "SHA256SUMS")
+    assert manifest["git_commit"] and manifest["dbt_invocation_id"]
+    with warehouse.connect() as conn:
+        known = {sha for (sha,) in conn.execute("select file_sha256 from ingest.load_manifest").fetchall()}
+    assert manifest["source_files"] and all(f["sha256"] in known for f in manifest["source_files"])
+
+    for table in publish.TABLES:
+        raw = (version / f"{table.name}.csv").read_bytes()
+        assert raw.endswith(b"\r\n") and b"\r\n" in raw.split(b"\n")[0] + b"\n"  # RFC 4180 line ends
+        header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
+        metadata = json.loads((version / f"{table.name}.csv-metadata.json").read_text())
+        assert [c["name"] for c in metadata["tableSchema"]["columns"]] == header
+        assert metadata["dc:license"].startswith("http://www.nationalarchives.gov.uk/doc/open-government-licence")
+        assert metadata["schema:version"] == "v1"
+        assert all(c["dc:description"] for c in metadata["tableSchema"]["columns"]), table.name
+        money = [c for c in metadata["tableSchema"]["columns"] if c["name"].endswith("_gbp_millions")]
+        assert all(c["schema:unitText"] == "GBP millions" for c in money)
+    councils = list(csv.DictReader(io.StringIO((version / "council_efficiency.csv").read_text())))
+    assert len(councils) == 353 and all(c["council_code"].startswith("E") for c in councils)
+
+
+def test_publishing_again_with_the_same_figures_publishes_nothing_new(releases):
+    before = {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()}
+    outcomes = pipeline.publish_releases()
+    assert {o["outcome"] for o in outcomes} == {"unchanged"}
+    assert {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()} == before
+
+
+def test_a_failing_gate_blocks_publication_says_why_and_leaves_the_release(releases):
+    before = {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()}
+    with warehouse.connect() as conn:  # a row that bypassed ingestion: dbt's relationship test fails
+        conn.execute(
+            "insert into raw.council_returns (manifest_id, source_row_number, council_code, financial_year,"
+            " return_type, ni179_value_gbp_thousands, submitted_date)"
+            " select min(manifest_id), 999999, 'E99999999', '2009-10', 'actual', 1.0, date '2010-07-01'"
+            " from ingest.load_manifest"
+        )
+    try:
+        with pytest.raises(Exception, match="dbt build .* failed"):
+            pipeline.build_marts()
+        with pytest.raises(publish.PublicationBlocked, match="did not pass in the last build"):
+            pipeline.publish_releases()
+        assert {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()} == before
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute("delete from raw.council_returns where source_row_number = 999999")
+        pipeline.build_marts()
+
+
+def test_a_resubmission_publishes_a_new_version_with_its_changes_and_keeps_the_old(releases, tmp_path, monkeypatch):
+    v1 = releases / "2009-10_actual" / "v1"
+    v1_bytes = {p.name: p.read_bytes() for p in v1.iterdir()}
+    council = next(csv.DictReader(io.StringIO((v1 / "council_efficiency.csv").read_text())))
+    new_value = f"{float(council['ni179_value_gbp_thousands']) + 5000:.1f}"
+    monkeypatch.setenv("LANDING_DIR", str(tmp_path / "landing"))
+    row = dict.fromkeys(COUNCIL_RETURNS.column_names, "") | {
+        "council_code": council["council_code"],
+        "financial_year": "2009-10",
+        "return_type": "actual",
+        "ni179_value_gbp_thousands": new_value,
+        "submitted_date": "2010-07-30",
+    }
+    drop(tmp_path / "landing", COUNCIL_RETURNS, "resubmission.csv", csv_bytes(COUNCIL_RETURNS.column_names, [row]))
+    assert [r.status for r in ingest.ingest_landing(COUNCIL_RETURNS)] == ["loaded"]
+    pipeline.build_marts()
+
+    outcomes = {o["cycle"]: o for o in pipeline.publish_releases()}
+
+    assert outcomes["2009-10_actual"]["outcome"] == "published" and outcomes["2009-10_actual"]["version"] == "v2"
+    assert {o["outcome"] for c, o in outcomes.items() if c != "2009-10_actual"} == {"unchanged"}
+    assert {p.name: p.read_bytes() for p in v1.iterdir()} == v1_bytes, "a published version is never changed"
+    v2 = releases / "2009-10_actual" / "v2"
+    changes = list(csv.DictReader(io.StringIO((v2 / "changes.csv").read_text())))
+    changed = {(c["table"], c["column"]): c for c in changes}
+    assert changed[("council_efficiency", "ni179_value_gbp_thousands")]["new"] == new_value
+    assert changed[("council_efficiency", "ni179_value_gbp_thousands")]["key"].startswith(council["council_code"])
+    assert ("national_efficiency", "reported_gains_gbp_millions") in changed
+    log = list(csv.DictReader(io.StringIO((releases / "2009-10_actual" / "revisions.csv").read_text())))
+    assert [(e["version"], e["reason"]) for e in log] == [
+        ("v1", "first publication"),
+        ("v2", "a resubmission changed published figures"),
+    ]
+    with warehouse.connect() as conn:
+        published = conn.execute(
+            "select version, ni179_value_gbp_thousands::text from published.council_efficiency"
+            " where cycle = '2009-10_actual' and council_code = %s",
+            (council["council_code"],),
+        ).fetchall()
+    assert published == [("v2", new_value)]
+
+
+def test_treasury_role_reads_the_published_tables_and_nothing_else(releases):
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute("drop role if exists treasury_reader")
+        conn.execute("create role treasury_reader login in role hm_treasury")
+        params = conn.info.get_parameters()
+    dsn = psycopg.conninfo.make_conninfo(warehouse.warehouse_dsn(), user="treasury_reader")
+    assert params  # connected as the owner above; now as the Treasury
+    with psycopg.connect(dsn, autocommit=True) as treasury:
+        for table in ("published.releases", "published.national_efficiency", "published.council_efficiency"):
+            assert treasury.execute(f"select count(*) from {table}").fetchone()[0] > 0  # noqa: S608
+        for table in ("marts.national_efficiency_position", "raw.council_returns", "ingest.load_manifest"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                treasury.execute(f"select 1 from {table} limit 1")  # noqa: S608
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            treasury.execute("delete from published.releases")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            treasury.execute("create table published.mine (x int)")
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+44 20 7946 0000", "-2+3", "@SUM(A1)", "\tTabbed"])
+def test_text_that_a_spreadsheet_would_run_is_defused(text):
+    frame = pd.DataFrame({"council_name": [text], "gap_gbp_millions": [Decimal("-31.8")]}, dtype=object)
+    [row] = list(csv.reader(io.StringIO(publish.render_csv(frame).decode("utf-8"))))[1:]
+    assert row == ["'" + text, "-31.8"]  # text defused; a negative number stays a number
