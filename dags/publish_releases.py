@@ -37,7 +37,13 @@ def publish_releases():
 
         return pipeline.publish_national_extract()
 
-    publish_treasury_releases() >> write_national_extract()
+    @task
+    def write_board_packs_and_index():
+        from efficiency_warehouse import pipeline
+
+        return pipeline.write_board_packs_and_index()
+
+    publish_treasury_releases() >> write_national_extract() >> write_board_packs_and_index()
 
 
 publish_releases()

@@ -161,3 +161,15 @@ def test_text_that_a_spreadsheet_would_run_is_defused(text):
     frame = pd.DataFrame({"council_name": [text], "gap_gbp_millions": [Decimal("-31.8")]}, dtype=object)
     [row] = list(csv.reader(io.StringIO(publish.render_csv(frame).decode("utf-8"))))[1:]
     assert row == ["'" + text, "-31.8"]  # text defused; a negative number stays a number
+
+
+def test_outputs_index_links_the_board_packs_and_both_docs_sites(releases):
+    outputs = releases.parent
+    page = (outputs / "index.html").read_text()
+    for target in ("board_packs/index.html", "docs/dbt/index.html", "docs/gx/index.html", "releases/2010-11_actual"):
+        assert f'href="{target}"' in page
+        assert (outputs / target).exists(), target
+    packs = sorted(p.name for p in (outputs / "board_packs").glob("board_pack_*.html"))
+    assert len(packs) == 6
+    assert "<svg" in (outputs / "board_packs" / packs[0]).read_text()
+    assert list((outputs / "docs" / "gx" / "validations").rglob("*.html")), "GX Data Docs hold the validations run"

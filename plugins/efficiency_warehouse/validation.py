@@ -13,6 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -58,14 +59,27 @@ def load_suite_definition(suite_name: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
-def _context():
+def data_docs_dir() -> Path:
+    """Where GX writes its Data Docs: every validation run by this process, rendered as HTML."""
+    return settings.outputs_dir() / "docs" / "gx"
+
+
+@lru_cache(maxsize=4)
+def _context(docs_dir: str):
     # Imported here: GX takes seconds to import, and DAG files must parse fast.
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.add_data_docs_site(
+        site_name="warehouse",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
     batch_definition = (
         context.data_sources.add_pandas("files")
         .add_dataframe_asset("received_rows")
@@ -74,19 +88,31 @@ def _context():
     return context, batch_definition
 
 
+def _checkpoint(suite_name: str):
+    """One checkpoint per suite, run with each file's rows; it also updates the Data Docs."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    context, batch_definition = _context(str(data_docs_dir()))
+    context.suites.add_or_update(gx.ExpectationSuite(**load_suite_definition(suite_name)))
+    suite = context.suites.get(suite_name)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
+    )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=suite_name,
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="data_docs")],
+            result_format={"result_format": "COMPLETE"},
+        )
+    )
+
+
 def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any]) -> ValidationOutcome:
     """Validate ``frame`` (indexed by source row number) against a committed suite."""
-    import great_expectations as gx
-
-    context, batch_definition = _context()
-    definition = load_suite_definition(suite_name)
-    context.suites.add_or_update(gx.ExpectationSuite(**definition))
-    suite = context.suites.get(suite_name)
-    result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
-        suite,
-        expectation_parameters=parameters,
-        result_format={"result_format": "COMPLETE"},
-    )
+    run = _checkpoint(suite_name).run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
+    [result] = run.run_results.values()
     findings: list[Finding] = []
     for expectation_result in result.results:
         if expectation_result.success:
