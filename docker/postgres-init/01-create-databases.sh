@@ -26,4 +26,10 @@ REVOKE ALL ON DATABASE airflow FROM PUBLIC;
 CREATE ROLE warehouse LOGIN PASSWORD :'warehouse_password';
 CREATE DATABASE efficiency_warehouse OWNER warehouse;
 REVOKE ALL ON DATABASE efficiency_warehouse FROM PUBLIC;
+
+-- The read-only roles the pipeline grants to (it cannot create roles itself as "warehouse"):
+-- board analysts read the marts, HM Treasury the published tables. Give them to logins as needed.
+CREATE ROLE board_analyst NOLOGIN;
+CREATE ROLE hm_treasury NOLOGIN;
+GRANT CONNECT ON DATABASE efficiency_warehouse TO board_analyst, hm_treasury;
 EOSQL

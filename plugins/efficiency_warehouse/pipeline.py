@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
-from efficiency_warehouse import dbt_runner, extracts, ingest
+from efficiency_warehouse import dbt_runner, extracts, ingest, roles, settings, warehouse
 from efficiency_warehouse.datasets import DATASETS
+
+
+def ensure_analyst_role() -> None:
+    """The board analysts' read-only role must exist before dbt grants it SELECT on the marts."""
+    with warehouse.connect() as conn:
+        roles.ensure_analyst_role(conn)
 
 
 def build_reference_data() -> dict[str, int]:
     """Load the reference seeds and build and test the reference schema the quality gates use."""
+    ensure_analyst_role()
     return dbt_runner.summarise(
         dbt_runner.run_dbt("build", "--select", "tag:reference", "--indirect-selection", "cautious")
     )
@@ -26,8 +36,45 @@ def rows_loaded(results: list[dict[str, Any]]) -> int:
 
 def build_marts() -> dict[str, int]:
     """Staging, intermediate and marts with their tests; the reference schema is its own DAG's."""
+    ensure_analyst_role()
     return dbt_runner.summarise(dbt_runner.run_dbt("build", "--exclude", "tag:reference"))
 
 
 def publish_national_extract() -> dict[str, Any]:
     return extracts.write_national_extract()
+
+
+def generate_docs(output_path: Path | None = None) -> dict[str, Any]:
+    """Write the dbt docs site as one self-contained HTML file that opens offline.
+
+    ``dbt docs generate --static`` compiles the project, reads the catalog from the warehouse and
+    writes ``static_index.html`` (manifest and catalog inlined) into dbt's target folder; it is copied
+    to ``outputs/docs/dbt/index.html`` unless ``output_path`` says otherwise.
+    """
+    target_dir = Path(os.environ.get("DBT_TARGET_PATH") or settings.dbt_project_dir() / "target")
+    if not target_dir.is_absolute():
+        target_dir = settings.dbt_project_dir() / target_dir
+    # A target folder of its own: the publication gate reads the last build's run_results.json.
+    target_dir = target_dir / "docs_site"
+    dbt_runner.run_dbt("docs", "generate", "--static", "--target-path", str(target_dir))
+    output_path = output_path or settings.outputs_dir() / "docs" / "dbt" / "index.html"
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(target_dir / "static_index.html", output_path)
+    return {"path": str(output_path), "bytes": output_path.stat().st_size}
+
+
+def publish_releases() -> list[dict[str, Any]]:
+    """Treasury releases for every reported cycle, behind the publication gate."""
+    from efficiency_warehouse import publish
+
+    return publish.publish_all()
+
+
+def write_board_packs_and_index() -> dict[str, Any]:
+    """The ICE Board pack for every reported cycle, the dbt docs site, and the outputs index page."""
+    from efficiency_warehouse import board_pack, outputs_index
+
+    packs = board_pack.write_board_packs(settings.outputs_dir() / "board_packs")
+    docs = generate_docs()
+    index = outputs_index.write_index()
+    return {"board_packs": [str(p) for p in packs], "dbt_docs": docs["path"], "index": str(index)}

@@ -1,0 +1,152 @@
+"""The board analysts' role: read-only on the marts and reference dimensions, nothing else, and still so
+after dbt rebuilds the marts. A real login role, a member of board_analyst, on the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from corpus import csv_bytes, drop
+from psycopg import errors, sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from efficiency_warehouse import ingest, pipeline, roles, warehouse
+from efficiency_warehouse.datasets import COUNCIL_RETURNS
+
+ANALYST = "test_board_analyst_login"
+FORBIDDEN_TABLES = (
+    "raw.council_returns",
+    "ingest.quarantined_rows",
+    "ingest.load_manifest",
+    "staging.stg_council_returns__returns",
+    "intermediate.int_council_returns_deduplicated",
+    "seeds.efficiency_baseline",
+)
+BOARD_MARTS = (
+    "marts.national_efficiency_position",
+    "marts.council_return_submissions",
+    "marts.council_efficiency_position",
+    "marts.council_efficiency_series",
+    "marts.regional_efficiency_position",
+    "marts.return_cycles",
+    "marts.board_scorecard",
+    "reference.councils",
+    "reference.regions",
+    "reference.financial_years",
+    "reference.council_successions",
+)
+
+
+def return_row(code: str, kind: str, value: str) -> dict[str, str]:
+    date = {"forecast": "2009-10-15", "actual": "2010-07-15"}[kind]
+    return dict.fromkeys(COUNCIL_RETURNS.column_names, "") | {
+        "council_code": code,
+        "financial_year": "2009-10",
+        "return_type": kind,
+        "ni179_value_gbp_thousands": value,
+        "submitted_date": date,
+    }
+
+
+@pytest.fixture(scope="module")
+def marts_built(reference_loaded, tmp_path_factory):
+    """Reference data, a small batch of returns, the marts; then a login role in board_analyst."""
+    landing = tmp_path_factory.mktemp("roles")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LANDING_DIR", str(landing / "landing"))
+    mp.setenv("RECEIVED_DIR", str(landing / "received"))
+    rows = [return_row("E06000001", "forecast", "1000.0"), return_row("E06000002", "forecast", "2000.0")]
+    drop(landing / "landing", COUNCIL_RETURNS, "returns.csv", csv_bytes(COUNCIL_RETURNS.column_names, rows))
+    assert [r.status for r in ingest.ingest_landing(COUNCIL_RETURNS)] == ["loaded"]
+    pipeline.build_marts()
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(ANALYST)))
+        conn.execute(sql.SQL("create role {} login in role board_analyst").format(sql.Identifier(ANALYST)))
+    yield reference_loaded
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(ANALYST)))
+    mp.undo()
+
+
+def analyst_connection(dsn: str) -> psycopg.Connection:
+    """Connect as the analyst (the embedded server trusts local socket connections for any role)."""
+    params = conninfo_to_dict(dsn) | {"user": ANALYST}
+    params.pop("password", None)
+    return psycopg.connect(make_conninfo(**params), autocommit=True)
+
+
+def mart_tables() -> list[str]:
+    """Every table in the analysts' schemas, whoever added it."""
+    with warehouse.connect() as conn:
+        return [
+            f"{schema}.{name}"
+            for schema, name in conn.execute(
+                "select schemaname, tablename from pg_tables where schemaname in ('marts', 'reference') order by 1, 2"
+            ).fetchall()
+        ]
+
+
+def select_count(conn: psycopg.Connection, table: str) -> int:
+    schema, name = table.split(".")
+    return conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(schema, name))).fetchone()[0]
+
+
+def test_the_group_role_cannot_log_in_and_creating_it_again_changes_nothing(marts_built):
+    with warehouse.connect() as conn:
+        roles.ensure_analyst_role(conn)
+        roles.ensure_analyst_role(conn)
+        assert conn.execute("select rolcanlogin from pg_roles where rolname = 'board_analyst'").fetchall() == [(False,)]
+        assert conn.execute(
+            "select has_database_privilege('board_analyst', current_database(), 'connect'),"
+            " has_database_privilege('board_analyst', current_database(), 'create')"
+        ).fetchone() == (True, False)
+
+
+def test_analyst_reads_every_mart_and_reference_dimension(marts_built):
+    tables = mart_tables()
+    assert set(BOARD_MARTS) <= set(tables)
+    with analyst_connection(marts_built) as conn:
+        counts = {table: select_count(conn, table) for table in tables}
+    assert counts["marts.return_cycles"] == 6
+    assert counts["marts.council_efficiency_position"] == 388 + 353 + 353
+
+
+@pytest.mark.parametrize("table", FORBIDDEN_TABLES)
+def test_analyst_cannot_read_raw_ingest_staging_intermediate_or_seeds(marts_built, table):
+    with analyst_connection(marts_built) as conn, pytest.raises(errors.InsufficientPrivilege):
+        select_count(conn, table)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "insert into marts.national_efficiency_position (financial_year, return_type) values ('2011-12', 'actual')",
+        "update marts.national_efficiency_position set councils_reported = 0",
+        "delete from marts.board_scorecard",
+        "truncate marts.regional_efficiency_position",
+        "drop table marts.council_efficiency_position",
+        "create table marts.analyst_scratch (x int)",
+        "create table public.analyst_scratch (x int)",
+        "create table reference.analyst_scratch (x int)",
+        "create schema analyst_scratch",
+    ],
+)
+def test_analyst_cannot_write_anywhere(marts_built, statement):
+    with analyst_connection(marts_built) as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(statement)
+
+
+def test_marts_stay_readable_after_dbt_recreates_them(marts_built):
+    with warehouse.connect() as conn:
+        before = conn.execute("select 'marts.board_scorecard'::regclass::oid").fetchone()[0]
+    pipeline.build_marts()  # table materializations drop and recreate every mart
+    with warehouse.connect() as conn:
+        after = conn.execute("select 'marts.board_scorecard'::regclass::oid").fetchone()[0]
+    assert after != before
+    with analyst_connection(marts_built) as conn:
+        for table in mart_tables():
+            select_count(conn, table)
+
+
+def test_a_pipeline_role_that_may_not_create_roles_is_told_what_to_ask_for(marts_built):
+    with analyst_connection(marts_built) as conn, pytest.raises(roles.MissingAnalystRole, match="administrator"):
+        roles.ensure_analyst_role(conn, role="test_role_nobody_created")
