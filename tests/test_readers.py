@@ -425,8 +425,8 @@ def test_template_filled_in_reads_back(tmp_path):
     drop_downs = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
     assert drop_downs["C2"] == '"2008-09,2009-10,2010-11"' and drop_downs["D2"] == '"forecast,actual"'
     dictionary = [[cell.value for cell in row] for row in book[DICTIONARY_SHEET].iter_rows(values_only=False)]
-    assert dictionary[0] == ["column", "required", "type", "allowed values", "description"]
-    assert dictionary[5][:3] == ["ni179_value_gbp_thousands", "yes", "number"]
+    assert dictionary[0] == ["sheet", "column", "required", "type", "allowed values", "description"]
+    assert dictionary[5][:4] == ["Return", "ni179_value_gbp_thousands", "yes", "number"]
     sheet.append(["E06000001", "Hartlepool", "2009-10", "forecast", 3120.4, 2510, None, None, dt.date(2009, 10, 14)])
     sheet.append(["PRE09-12", None, "2008-09", "actual", 9876.5, None, None, 1200.0, dt.datetime(2009, 7, 20)])
     book.save(tmp_path / "filled.xlsx")
