@@ -173,3 +173,26 @@ def test_outputs_index_links_the_board_packs_and_both_docs_sites(releases):
     assert len(packs) == 6
     assert "<svg" in (outputs / "board_packs" / packs[0]).read_text()
     assert list((outputs / "docs" / "gx" / "validations").rglob("*.html")), "GX Data Docs hold the validations run"
+
+
+def test_board_scorecard_and_regional_mart_carry_the_riep_and_simplification_measures(releases):
+    with warehouse.connect() as conn:
+        delivered_by_2011 = conn.execute(
+            "select count(*) from (select distinct on (commitment_id) status from raw.simplification_status_updates"
+            " where as_at_date <= date '2011-07-31' order by commitment_id, as_at_date desc) as latest"
+            " where status = 'delivered'"
+        ).fetchone()[0]
+        scorecard = conn.execute(
+            "select commitments_delivered, riep_spend_gbp_thousands, riep_standards_answered"
+            " from marts.board_scorecard where cycle_number = 6 and area_code = 'E92000001'"
+        ).fetchone()
+        spend_2010_11 = conn.execute(
+            "select sum(total_spend_gbp_thousands) from intermediate.int_riep_reports_current"
+            " where financial_year = '2010-11'"
+        ).fetchone()[0]
+        regional = conn.execute(
+            "select count(*), count(riep_cost_per_pound_of_savings) from marts.regional_efficiency_position"
+            " where financial_year = '2010-11' and return_type = 'actual'"
+        ).fetchone()
+    assert scorecard == (delivered_by_2011, spend_2010_11, 45)
+    assert regional == (9, 9)

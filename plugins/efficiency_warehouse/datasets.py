@@ -142,15 +142,29 @@ COUNCIL_RETURNS = Dataset(
             where baseline_year = '2007-08'
             order by council_code, received_at desc, manifest_id desc, source_row_number desc
         ),
-        accepted as (
-            -- earlier accepted returns, and this file's own rows (which win over them)
-            select 1 as precedence, r.council_code, r.financial_year, r.return_type,
-                   r.ni179_value_gbp_thousands, m.received_at, r.manifest_id, r.source_row_number
-            from raw.council_returns as r join ingest.load_manifest as m using (manifest_id)
-            union all
-            select 0, council_code, financial_year, return_type, ni179_value_gbp_thousands,
-                   'infinity'::timestamptz, manifest_id, source_row_number
+        -- The latest accepted figure per council, year and type: this file's own rows win over the
+        -- warehouse's. Set-based (hash joins), so the cost grows with the rows, not their product.
+        earlier as (
+            select distinct on (r.council_code, r.financial_year, r.return_type)
+                r.council_code, r.financial_year, r.return_type, r.ni179_value_gbp_thousands
+            from raw.council_returns as r
+            join ingest.load_manifest as m using (manifest_id)
+            where r.council_code in (select council_code from incoming)
+            order by r.council_code, r.financial_year, r.return_type,
+                     m.received_at desc, r.manifest_id desc, r.source_row_number desc
+        ),
+        this_file as (
+            select distinct on (council_code, financial_year, return_type)
+                council_code, financial_year, return_type, ni179_value_gbp_thousands
             from incoming
+            order by council_code, financial_year, return_type, source_row_number desc
+        ),
+        latest as (
+            select * from this_file
+            union all
+            select earlier.* from earlier
+            left join this_file using (council_code, financial_year, return_type)
+            where this_file.council_code is null
         )
         select
             incoming.source_row_number,
@@ -183,22 +197,16 @@ COUNCIL_RETURNS = Dataset(
                 as change_from_previous_year_gbp_thousands
         from incoming
         join reference.financial_years as years on years.financial_year = incoming.financial_year
+        left join reference.financial_years as previous on previous.programme_year = years.programme_year - 1
         left join current_baselines on current_baselines.council_code = incoming.council_code
-        left join lateral (
-            select a.ni179_value_gbp_thousands from accepted as a
-            where a.council_code = incoming.council_code and a.financial_year = incoming.financial_year
-              and a.return_type = 'forecast' and a.ni179_value_gbp_thousands > 0
-            order by a.precedence, a.received_at desc, a.manifest_id desc, a.source_row_number desc
-            limit 1
-        ) as forecast on true
-        left join lateral (
-            select a.ni179_value_gbp_thousands from accepted as a
-            join reference.financial_years as previous on previous.financial_year = a.financial_year
-            where a.council_code = incoming.council_code and a.return_type = incoming.return_type
-              and previous.programme_year = years.programme_year - 1
-            order by a.precedence, a.received_at desc, a.manifest_id desc, a.source_row_number desc
-            limit 1
-        ) as previous_year on true
+        left join latest as forecast
+            on forecast.council_code = incoming.council_code
+            and forecast.financial_year = incoming.financial_year
+            and forecast.return_type = 'forecast'
+        left join latest as previous_year
+            on previous_year.council_code = incoming.council_code
+            and previous_year.financial_year = previous.financial_year
+            and previous_year.return_type = incoming.return_type
     """,
 )
 

@@ -27,7 +27,7 @@ from efficiency_warehouse import settings, warehouse
 from efficiency_warehouse.datasets import Dataset
 from efficiency_warehouse.readers import UnreadableFile, read_rows
 from efficiency_warehouse.schema import ensure_ingest_tables
-from efficiency_warehouse.validation import Finding, ValidationOutcome, validate_rows
+from efficiency_warehouse.validation import Finding, ValidationOutcome, build_data_docs, validate_rows
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def ingest_landing(dataset: Dataset, dag_run_id: str | None = None) -> list[File
             result = ingest_file(conn, dataset, path, parameters, dag_run_id)
             log.info("%s: %s", path.name, result)
             results.append(result)
+    build_data_docs()
     return results
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 from psycopg import sql
 
 from efficiency_warehouse import settings, warehouse
-from efficiency_warehouse.validation import validate_rows
+from efficiency_warehouse.validation import build_data_docs, validate_rows
 
 PUBLISHER = "National efficiency-returns warehouse, for the ICE Programme Board"
 LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -169,6 +169,7 @@ def publish_all() -> list[dict[str, Any]]:
         except PublicationBlocked as error:
             blocked.append(str(error))
             outcomes.append({"cycle": cycle.slug, "outcome": "blocked", "reason": str(error)})
+    build_data_docs()  # the publication gate's validations, for whoever reads why a release was blocked
     if blocked:
         raise PublicationBlocked("; ".join(blocked))
     return outcomes

@@ -92,6 +92,7 @@ def raw_table_ddl(dataset: Dataset) -> sql.Composed:
 
 
 def ensure_ingest_tables(conn: psycopg.Connection) -> None:
+    """Create what is missing; safe to call on every run."""
     with conn.transaction():
         # Serialise: two first runs at once would race on "create ... if not exists".
         conn.execute("select pg_advisory_xact_lock(hashtext('efficiency_warehouse.ddl'))")
@@ -99,3 +100,12 @@ def ensure_ingest_tables(conn: psycopg.Connection) -> None:
         for dataset in DATASETS.values():
             for part in dataset.parts:
                 conn.execute(raw_table_ddl(part))
+                # The staged checks look up earlier rows by their business key.
+                schema, table = part.raw_table.split(".")
+                conn.execute(
+                    sql.SQL("create index if not exists {} on {} ({})").format(
+                        sql.Identifier(f"{table}_by_key"),
+                        sql.Identifier(schema, table),
+                        sql.SQL(", ").join(map(sql.Identifier, part.key_columns)),
+                    )
+                )

@@ -106,6 +106,80 @@ efficiency as (
 
 ),
 
+-- Simplification: each commitment's latest status on or before the cycle's window end; overdue when
+-- it is neither delivered nor dropped and its due date has passed. National measure only.
+status_updates as (
+
+    select * from {{ ref('stg_simplification__status_updates') }}
+
+),
+
+commitments as (
+
+    select * from {{ ref('simplification_commitments') }}
+
+),
+
+commitment_status_at_cycle as (
+
+    select distinct on (cycles.cycle_number, commitments.commitment_id)
+        cycles.cycle_number,
+        commitments.commitment_id,
+        commitments.due_date,
+        status_updates.commitment_status
+
+    from cycles
+    cross join commitments
+    left join status_updates
+        on commitments.commitment_id = status_updates.commitment_id
+        and status_updates.as_at_date <= cycles.window_end_date
+    order by cycles.cycle_number, commitments.commitment_id, status_updates.as_at_date desc nulls last
+
+),
+
+simplification as (
+
+    select
+        commitment_status_at_cycle.cycle_number,
+        'england' as area_level,
+        count(*) filter (where commitment_status = 'delivered') as commitments_delivered,
+        count(*) filter (where commitment_status = 'on_track') as commitments_on_track,
+        count(*) filter (where commitment_status = 'at_risk') as commitments_at_risk,
+        count(*) filter (
+            where coalesce(commitment_status, 'not_started') not in ('delivered', 'dropped')
+              and due_date < cycles.window_end_date
+        ) as commitments_overdue
+
+    from commitment_status_at_cycle
+    inner join cycles
+        on commitment_status_at_cycle.cycle_number = cycles.cycle_number
+    group by commitment_status_at_cycle.cycle_number
+
+),
+
+-- Value for money on improvement spend and the RIEPs' minimum standards, for the cycle's year, from
+-- the RIEPs' current annual reports: per region, and summed for England.
+riep_reports as (
+
+    select * from {{ ref('int_riep_reports_current') }}
+
+),
+
+riep_measures as (
+
+    select
+        coalesce(region_code, 'E92000001') as area_code,
+        financial_year,
+        sum(total_spend_gbp_thousands) as riep_spend_gbp_thousands,
+        sum(cash_releasing_savings_gbp_thousands) as riep_savings_gbp_thousands,
+        sum(standards_met) as standards_met,
+        sum(standards_met + standards_partly_met + standards_not_met) as standards_answered
+
+    from riep_reports
+    group by grouping sets ((region_code, financial_year), (financial_year))
+
+),
+
 final as (
 
     select
@@ -134,11 +208,28 @@ final as (
         end::numeric(8, 4) as share_of_target_achieved,
         efficiency.is_on_target_path,
         efficiency.regions_on_target_path::integer as regions_on_target_path,
-        efficiency.regions_behind_target_path::integer as regions_behind_target_path
+        efficiency.regions_behind_target_path::integer as regions_behind_target_path,
+        simplification.commitments_delivered::integer as commitments_delivered,
+        simplification.commitments_on_track::integer as commitments_on_track,
+        simplification.commitments_at_risk::integer as commitments_at_risk,
+        simplification.commitments_overdue::integer as commitments_overdue,
+        riep_measures.riep_spend_gbp_thousands::numeric(14, 1) as riep_spend_gbp_thousands,
+        riep_measures.riep_savings_gbp_thousands::numeric(14, 1) as riep_savings_gbp_thousands,
+        round(
+            {{ safe_divide('riep_measures.riep_spend_gbp_thousands', 'riep_measures.riep_savings_gbp_thousands') }}, 4
+        )::numeric(10, 4) as riep_cost_per_pound_of_savings,
+        riep_measures.standards_met::integer as riep_standards_met,
+        riep_measures.standards_answered::integer as riep_standards_answered
 
     from efficiency
     inner join cycles
         on efficiency.cycle_number = cycles.cycle_number
+    left join simplification
+        on efficiency.cycle_number = simplification.cycle_number
+        and efficiency.area_level = simplification.area_level
+    left join riep_measures
+        on efficiency.area_code = riep_measures.area_code
+        and cycles.financial_year = riep_measures.financial_year
 
 )
 

@@ -149,6 +149,22 @@ regional_position as (
 
 ),
 
+-- The RIEP's side for the year: its current allocations (all streams), and from its current annual
+-- report, spend and the cash-releasing savings it attributes to RIEP-supported projects.
+riep_allocations as (
+
+    select region_code, financial_year, sum(amount_gbp_thousands) as allocation_gbp_thousands
+    from {{ ref('int_riep_allocations_current') }}
+    group by region_code, financial_year
+
+),
+
+riep_reports as (
+
+    select * from {{ ref('int_riep_reports_current') }}
+
+),
+
 final as (
 
     select
@@ -178,9 +194,23 @@ final as (
         case
             when regional_position.councils_reported > 0
                 then regional_position.reported_gains_gbp_millions >= regional_position.target_gains_gbp_millions
-        end as is_on_target_path
+        end as is_on_target_path,
+        riep_allocations.allocation_gbp_thousands::numeric(14, 1) as riep_allocation_gbp_thousands,
+        riep_reports.total_spend_gbp_thousands::numeric(14, 1) as riep_spend_gbp_thousands,
+        riep_reports.cash_releasing_savings_gbp_thousands::numeric(14, 1) as riep_attributed_savings_gbp_thousands,
+        round(
+            {{ safe_divide('riep_reports.total_spend_gbp_thousands',
+                           'riep_reports.cash_releasing_savings_gbp_thousands') }}, 4
+        )::numeric(10, 4) as riep_cost_per_pound_of_savings,
+        riep_reports.region_code is not null as has_riep_report
 
     from regional_position
+    left join riep_allocations
+        on regional_position.region_code = riep_allocations.region_code
+        and regional_position.financial_year = riep_allocations.financial_year
+    left join riep_reports
+        on regional_position.region_code = riep_reports.region_code
+        and regional_position.financial_year = riep_reports.financial_year
 
 )
 
