@@ -154,7 +154,7 @@ def print_summary(since: datetime | None = None) -> None:
         )
     print()
     print(f"Marts:    schema 'marts' in {describe_warehouse()}  (make psql; make dsn)")
-    print(f"Outputs:  {settings.outputs_dir() / 'index.html'}  (Treasury releases, board packs, dbt docs, GX Data Docs)")
+    print(f"Outputs:  {settings.outputs_dir() / 'index.html'}  (releases, board packs, dbt docs, GX Data Docs)")
     print(f"Extract:  {extracts.extracts_dir() / 'national_efficiency_position.csv'}")
     print(f"Templates for councils (XLSX with data dictionary, CSV): {settings.outputs_dir() / 'templates'}")
     print(f"Landing:  {settings.landing_dir()}   kept files: {settings.received_dir()}")
