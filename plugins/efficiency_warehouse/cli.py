@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "summary":
         print_summary()
     elif args.command == "dsn":
-        print(warehouse.warehouse_dsn())
+        print(warehouse.as_url(warehouse.warehouse_dsn()))
     elif args.command == "psql":
         dsn = warehouse.warehouse_dsn()
         os.execv(warehouse.psql_executable(), [warehouse.psql_executable(), dsn])

@@ -15,6 +15,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -76,6 +77,17 @@ def connection_parameters(dsn: str | None = None) -> dict[str, str]:
         "password": params.get("password") or os.environ.get("PGPASSWORD", ""),
         "dbname": params.get("dbname") or os.environ.get("PGDATABASE", "postgres"),
     }
+
+
+def as_url(dsn: str) -> str:
+    """The connection as a postgresql:// URL (what `make dsn` prints); the password is left out."""
+    if dsn.startswith(("postgresql://", "postgres://")):
+        return dsn
+    params = connection_parameters(dsn)
+    user, database = quote(params["user"]), quote(params["dbname"])
+    if params["host"].startswith("/"):  # unix socket folder, as the embedded server uses
+        return f"postgresql://{user}@/{database}?host={quote(params['host'], safe='/')}"
+    return f"postgresql://{user}@{params['host']}:{params['port']}/{database}"
 
 
 @contextmanager
