@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins
 
-.PHONY: help run test bench stop dsn psql summary templates lint format lock clean reset
+.PHONY: help run test test-fast bench stop dsn psql summary templates lint format lock clean reset
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedde
 
 test: lint ## Lint, then run the test suite against a real embedded PostgreSQL of its own
 	$(PY) -m pytest
+
+test-fast: lint ## Lint, then only the tests marked fast (no pipeline run, no warehouse build): about a minute
+	$(PY) -m pytest -m fast
 
 bench: $(INSTALLED) ## Print the wall time of each stage of a full cycle and of each DAG file's import
 	$(PY) -m efficiency_warehouse.bench

@@ -12,9 +12,13 @@ import os
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
@@ -67,38 +71,151 @@ def airflow_metadata():
     local_airflow.migrate_metadata_database()
 
 
-def _fresh_database(name: str) -> str:
-    from psycopg import sql
+# One database name for every module (each gets its own copy under it): dbt's profile, and so its
+# partial parse, stays the same from module to module. It starts with "test_" so nobody mistakes it.
+WAREHOUSE_UNDER_TEST = "test_warehouse"
+FOLDER_VARIABLES = {"landing": "LANDING_DIR", "received": "RECEIVED_DIR", "outputs": "OUTPUTS_DIR"}
 
-    admin = warehouse.embedded_server_dsn("postgres")
-    import psycopg
 
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-    return warehouse.embedded_server_dsn(name)
+def _admin_execute(*statements: sql.Composable) -> None:
+    with psycopg.connect(warehouse.embedded_server_dsn("postgres"), autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def recreate_warehouse(template: str | None = None) -> str:
+    """Drop the database under test and create it again: empty, or as a copy of ``template``
+    (CREATE DATABASE ... TEMPLATE copies the whole warehouse in a tenth of a second)."""
+    name = sql.Identifier(WAREHOUSE_UNDER_TEST)
+    create = sql.SQL("create database {}").format(name)
+    if template:
+        create = sql.SQL("create database {} template {}").format(name, sql.Identifier(template))
+    _admin_execute(sql.SQL("drop database if exists {} with (force)").format(name), create)
+    return warehouse.embedded_server_dsn(WAREHOUSE_UNDER_TEST)
+
+
+def snapshot_warehouse(template: str) -> str:
+    """Keep the database under test, as it is now, as ``template`` for later modules to copy."""
+    _admin_execute(
+        sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(template)),
+        # a template may have no other sessions while it is copied
+        sql.SQL("select pg_terminate_backend(pid) from pg_stat_activity where datname = {}").format(
+            sql.Literal(WAREHOUSE_UNDER_TEST)
+        ),
+        sql.SQL("create database {} template {}").format(
+            sql.Identifier(template), sql.Identifier(WAREHOUSE_UNDER_TEST)
+        ),
+    )
+    return template
+
+
+@contextmanager
+def environment(**values: str):
+    mp = pytest.MonkeyPatch()
+    for name, value in values.items():
+        mp.setenv(name, value)
+    try:
+        yield
+    finally:
+        mp.undo()
+
+
+def folder_environment(root: Path) -> dict[str, str]:
+    return {variable: str(root / name) for name, variable in FOLDER_VARIABLES.items()}
 
 
 @pytest.fixture(scope="module")
-def warehouse_database(request):
-    """A fresh, empty warehouse database for one test module, named after it."""
-    name = "test_" + request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    dsn = _fresh_database(name)
-    saved = os.environ.get("WAREHOUSE_DSN")
-    os.environ["WAREHOUSE_DSN"] = dsn
-    yield dsn
-    if saved is None:
-        os.environ.pop("WAREHOUSE_DSN", None)
-    else:
-        os.environ["WAREHOUSE_DSN"] = saved
+def warehouse_database():
+    """A fresh, empty warehouse database for one test module."""
+    dsn = recreate_warehouse()
+    with environment(WAREHOUSE_DSN=dsn):
+        yield dsn
 
 
-@pytest.fixture(scope="module")
-def reference_loaded(warehouse_database):
-    """The module's warehouse with the reference schema built and tested by dbt."""
+@pytest.fixture(scope="session")
+def reference_template() -> str:
+    """The reference schema built and tested by dbt once per test run, kept as a template."""
     from efficiency_warehouse import pipeline
 
-    pipeline.build_reference_data()
+    with environment(WAREHOUSE_DSN=recreate_warehouse()):
+        pipeline.build_reference_data()
+    return snapshot_warehouse("template_reference")
+
+
+@pytest.fixture(scope="module")
+def reference_loaded(warehouse_database, reference_template):
+    """The module's warehouse with the reference schema built and tested by dbt (a copy of the template)."""
+    recreate_warehouse(reference_template)
     return warehouse_database
+
+
+@dataclass(frozen=True)
+class PipelineSnapshot:
+    """The warehouse and the folders (landing, received, outputs) as a pipeline run left them."""
+
+    template: str
+    folders: Path
+    sample_files: dict[str, bytes]  # every file the run was given, by name, as delivered
+
+
+# The board pack's state: everything `make run` seeds, less one RIEP annual report, through the marts.
+WITHHELD_RIEP_REPORT = ("E12000001", "2010-11")  # North East's 2010-11 annual report
+BOARD_PACK_DAG_IDS = local_airflow.PIPELINE_DAG_IDS[: local_airflow.PIPELINE_DAG_IDS.index("warehouse_transform") + 1]
+# Then the withheld report arrives: its ingest, the marts again, and publication make the whole pipeline.
+LATE_REPORT_DAG_IDS = ("riep_annual_reports_ingest", "warehouse_transform", "publish_releases")
+
+
+@pytest.fixture(scope="session")
+def pipeline_snapshots(airflow_metadata, tmp_path_factory) -> dict[str, PipelineSnapshot]:
+    """The whole pipeline run once per test run, through Airflow, in two stages, each kept as a template:
+    "board_pack" (one RIEP report still to come, no releases yet) and "full" (what `make run` leaves)."""
+    from efficiency_warehouse.cli import seed_landing_if_empty
+
+    working = tmp_path_factory.mktemp("pipeline_run")
+    snapshots: dict[str, PipelineSnapshot] = {}
+    with environment(WAREHOUSE_DSN=recreate_warehouse(), **folder_environment(working)):
+        assert seed_landing_if_empty() > 9  # what make run does: sample files for every dataset
+        delivered = {p.name: p for p in (working / "landing").rglob("*") if p.is_file()}
+        sample_files = {name: path.read_bytes() for name, path in delivered.items()}
+        region, year = WITHHELD_RIEP_REPORT
+        withheld = delivered[f"riep_annual_report_{region}_{year}.xlsx"]
+        held_back = tmp_path_factory.mktemp("held_back") / withheld.name
+        withheld.rename(held_back)
+
+        dags = local_airflow.load_dags()
+        for dag_id in BOARD_PACK_DAG_IDS:
+            local_airflow.run_dag(dags[dag_id])  # raises if the run fails
+        snapshots["board_pack"] = _keep(
+            "board_pack", working, {k: v for k, v in sample_files.items() if k != withheld.name}, tmp_path_factory
+        )
+
+        held_back.rename(withheld)
+        for dag_id in LATE_REPORT_DAG_IDS:
+            local_airflow.run_dag(dags[dag_id])
+        snapshots["full"] = _keep("full", working, sample_files, tmp_path_factory)
+    return snapshots
+
+
+# The publication gate reads dbt's last run results, so a snapshot keeps them with its folders.
+DBT_RUN_RESULTS = Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json"
+KEPT_RUN_RESULTS = "dbt_run_results.json"
+
+
+def _keep(stage: str, working: Path, sample_files: dict[str, bytes], tmp_path_factory) -> PipelineSnapshot:
+    folders = tmp_path_factory.mktemp(f"snapshot_{stage}")
+    shutil.copytree(working, folders, dirs_exist_ok=True)
+    shutil.copyfile(DBT_RUN_RESULTS, folders / KEPT_RUN_RESULTS)
+    return PipelineSnapshot(snapshot_warehouse(f"template_{stage}"), folders, sample_files)
+
+
+@contextmanager
+def pipeline_clone(snapshot: PipelineSnapshot, root: Path):
+    """The module's own copy of a pipeline snapshot: the database under test, folders under ``root``
+    and dbt's run results as the run left them."""
+    shutil.copytree(snapshot.folders, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(KEPT_RUN_RESULTS))
+    shutil.copyfile(snapshot.folders / KEPT_RUN_RESULTS, DBT_RUN_RESULTS)
+    with environment(WAREHOUSE_DSN=recreate_warehouse(snapshot.template), **folder_environment(root)):
+        yield root
 
 
 @pytest.fixture

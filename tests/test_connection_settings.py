@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from efficiency_warehouse import warehouse
 
+pytestmark = pytest.mark.fast  # needs no pipeline run: part of `make test-fast`
 
-def test_embedded_socket_dsn_becomes_a_url_that_connects(reference_loaded):
+
+def test_embedded_socket_dsn_becomes_a_url_that_connects(warehouse_database):
     url = warehouse.as_url(warehouse.warehouse_dsn())
     assert url.startswith("postgresql://") and "?host=/" in url
     with psycopg.connect(url) as conn:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.fast  # needs no pipeline run: part of `make test-fast`
+
 yaml = pytest.importorskip("yaml")
 
 ROOT = Path(__file__).resolve().parents[1]

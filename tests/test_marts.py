@@ -23,13 +23,14 @@ NOT_YET_ARRIVED = "ni179_2010-11_actual.csv"
 FORECAST_FILE_WITH_A_GAP = "ni179_2009-10_forecast.csv"
 
 
-# The DAGs that build the efficiency marts, in the order the Assets chain them (the RIEP and
-# simplification ingests feed other marts and are left out to keep the module quick).
-EFFICIENCY_DAG_IDS = ("reference_data", "council_baselines_ingest", "council_returns_ingest", "warehouse_transform")
+# The DAGs that build the efficiency marts, in the order the Assets chain them, after the reference data
+# (a copy of the test run's reference template); the RIEP and simplification ingests feed other marts
+# and are left out to keep the module quick.
+EFFICIENCY_DAG_IDS = ("council_baselines_ingest", "council_returns_ingest", "warehouse_transform")
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(warehouse_database, airflow_metadata, tmp_path_factory):
+def pipeline_run(reference_loaded, airflow_metadata, tmp_path_factory):
     root = tmp_path_factory.mktemp("marts")
     mp = pytest.MonkeyPatch()
     mp.setenv("LANDING_DIR", str(root / "landing"))
@@ -44,8 +45,9 @@ def pipeline_run(warehouse_database, airflow_metadata, tmp_path_factory):
     missing_council = lines[101].split(",", 1)[0]  # one council's 2009-10 forecast never arrives
     forecasts.write_text("".join(lines[:101] + lines[102:]), encoding="utf-8")
     dags = local_airflow.load_dags()
-    states = {dag_id: local_airflow.run_dag(dags[dag_id]) for dag_id in EFFICIENCY_DAG_IDS}
-    yield {"root": root, "states": states, "missing_council": missing_council}
+    for dag_id in EFFICIENCY_DAG_IDS:
+        local_airflow.run_dag(dags[dag_id])  # raises if the run fails
+    yield {"root": root, "missing_council": missing_council}
     mp.undo()
 
 
@@ -64,10 +66,6 @@ def as_dicts(statement: str) -> list[dict]:
 def national() -> dict[tuple[str, str], dict]:
     rows = as_dicts("select * from marts.national_efficiency_position")
     return {(r["financial_year"], r["return_type"]): r for r in rows}
-
-
-def test_every_dag_run_succeeds(pipeline_run):
-    assert set(pipeline_run["states"].values()) == {"success"}
 
 
 def test_council_mart_has_one_row_per_expected_council_per_year(pipeline_run):

@@ -12,25 +12,18 @@ from decimal import Decimal
 import pandas as pd
 import psycopg
 import pytest
+from conftest import pipeline_clone
 from corpus import csv_bytes, drop
 
-from efficiency_warehouse import ingest, local_airflow, pipeline, publish, warehouse
-from efficiency_warehouse.cli import seed_landing_if_empty
+from efficiency_warehouse import ingest, pipeline, publish, warehouse
 from efficiency_warehouse.datasets import COUNCIL_RETURNS
 
 
 @pytest.fixture(scope="module")
-def releases(warehouse_database, airflow_metadata, tmp_path_factory):
-    root = tmp_path_factory.mktemp("publication")
-    mp = pytest.MonkeyPatch()
-    for variable, folder in (("LANDING_DIR", "landing"), ("RECEIVED_DIR", "received"), ("OUTPUTS_DIR", "outputs")):
-        mp.setenv(variable, str(root / folder))
-    seed_landing_if_empty()
-    dags = local_airflow.load_dags()
-    for dag_id in local_airflow.PIPELINE_DAG_IDS:
-        local_airflow.run_dag(dags[dag_id])
-    yield root / "outputs" / "releases"
-    mp.undo()
+def releases(pipeline_snapshots, tmp_path_factory):
+    """The releases in a copy of the test run's whole pipeline (every sample file, every DAG)."""
+    with pipeline_clone(pipeline_snapshots["full"], tmp_path_factory.mktemp("publication")) as root:
+        yield root / "outputs" / "releases"
 
 
 def sha256(path) -> str:
@@ -156,6 +149,7 @@ def test_treasury_role_reads_the_published_tables_and_nothing_else(releases):
             treasury.execute("create table published.mine (x int)")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+44 20 7946 0000", "-2+3", "@SUM(A1)", "\tTabbed"])
 def test_text_that_a_spreadsheet_would_run_is_defused(text):
     frame = pd.DataFrame({"council_name": [text], "gap_gbp_millions": [Decimal("-31.8")]}, dtype=object)

@@ -18,6 +18,8 @@ from efficiency_warehouse.datasets import COUNCIL_RETURNS
 from efficiency_warehouse.readers import UnreadableFile, read_rows
 from efficiency_warehouse.templates import DICTIONARY_SHEET, write_templates
 
+pytestmark = pytest.mark.fast  # needs no pipeline run: part of `make test-fast`
+
 HEADER = COUNCIL_RETURNS.column_names
 ROW = [
     "E06000001",

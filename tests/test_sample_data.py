@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from efficiency_warehouse.sample_data import generate_returns, render_csv
+
+pytestmark = pytest.mark.fast  # needs no pipeline run: part of `make test-fast`
 
 
 def test_same_seed_same_bytes_other_seed_other_values():
