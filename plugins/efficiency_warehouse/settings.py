@@ -44,3 +44,9 @@ def expectations_dir() -> Path:
 
 def dags_dir() -> Path:
     return PROJECT_ROOT / "dags"
+
+
+def data_docs_enabled() -> bool:
+    """GX Data Docs are rendered after every batch unless BUILD_DATA_DOCS=0: the tests turn them off
+    except for the pipeline run whose pages they check."""
+    return os.environ.get("BUILD_DATA_DOCS", "1") != "0"
