@@ -45,9 +45,39 @@ def test_388_councils_during_2008_09_counting_the_abolished_predecessors():
 
 def test_every_council_has_a_region_and_the_15_blanks_are_derived():
     assert query("select count(*) from reference.councils where region_code is null") == [(0,)]
-    derived = dict(query("select region_source, count(*) from reference.councils group by region_source"))
-    assert derived["ons_district_lookup"] + derived["ons_county_districts"] == 15
+    blanks = query(
+        "select councils.region_source from staging.stg_reference__local_authority_register as register"
+        " join reference.councils as councils using (council_code) where register.register_region_name is null"
+    )
+    assert len(blanks) == 15
+    assert {source for (source,) in blanks} <= {"ons_district_lookup", "ons_county_districts"}
     assert query("select region_name from reference.councils where council_code = 'E10000002'") == [("South East",)]
+
+
+def test_regions_come_from_ons_wherever_it_covers_a_council_and_the_register_only_after():
+    """The register puts Derbyshire CC in the West Midlands and Lincolnshire CC in Yorkshire and The
+    Humber; ONS puts every one of their districts in the East Midlands, and ONS wins."""
+    wrong_in_register = query(
+        "select council_code, region_name, region_source from reference.councils"
+        " where council_code in ('E10000007', 'E10000019') order by council_code"
+    )
+    assert wrong_in_register == [
+        ("E10000007", "East Midlands", "ons_county_districts"),
+        ("E10000019", "East Midlands", "ons_county_districts"),
+    ]
+    # every council of the programme years is in the ONS lookups; only councils created since lean on the register
+    assert query(
+        "select count(*) from reference.councils where region_source = 'register'"
+        " and coalesce(valid_from_date, date '1900-01-01') <= date '2011-03-31'"
+    ) == [(0,)]
+    east_midlands_2009_10 = dict(
+        query(
+            "select council_type, count(*) from reference.councils where region_name = 'East Midlands'"
+            " and coalesce(valid_from_date, date '1900-01-01') <= date '2010-03-31'"
+            " and coalesce(valid_to_date, date '9999-12-31') >= date '2009-04-01' group by council_type"
+        )
+    )
+    assert east_midlands_2009_10 == {"county": 5, "unitary": 4, "district": 36}
 
 
 def test_cheshire_county_council_is_apportioned_between_its_two_successors():

@@ -1,5 +1,9 @@
--- The register leaves the region blank for 15 councils abolished since 2019. Derive it from the
--- ONS district-to-region lookup, and for a county from the region of its districts.
+-- The region of every register council, from ONS wherever ONS covers the council: the district-to-
+-- region lookup (December 2015) for districts, unitaries, metropolitan and London boroughs, and for a
+-- county the region of its districts (district-to-county lookup, December 2016). The register's own
+-- region column is only the fallback, for councils the lookups do not cover (those created since
+-- 2016): it is wrong for two counties (Derbyshire County Council in West Midlands, Lincolnshire County
+-- Council in Yorkshire and The Humber; ONS puts every one of their districts in the East Midlands).
 with
 
 register as (
@@ -38,16 +42,18 @@ register_regions as (
 
 ),
 
+-- A county takes its districts' region only when they all lie in one: a county whose districts span
+-- two regions gets none from here (and assert_no_council_in_two_regions fails), never a guess.
 county_regions as (
 
     select
         county_districts.county_code as council_code,
-        min(coalesce(register_regions.region_code, district_regions.region_code)) as region_code
+        case
+            when count(distinct district_regions.region_code) = 1 then min(district_regions.region_code)
+        end as region_code
 
     from county_districts
-    left join register_regions
-        on county_districts.district_code = register_regions.council_code
-    left join district_regions
+    inner join district_regions
         on county_districts.district_code = district_regions.district_code
     group by county_districts.county_code
 
@@ -59,23 +65,24 @@ derived as (
         register.council_code,
         register.council_name,
         register.council_type,
-        coalesce(register_regions.region_code, district_regions.region_code, county_regions.region_code) as region_code,
+        coalesce(district_regions.region_code, county_regions.region_code, register_regions.region_code)
+            as region_code,
         case
-            when register_regions.region_code is not null then 'register'
             when district_regions.region_code is not null then 'ons_district_lookup'
             when county_regions.region_code is not null then 'ons_county_districts'
+            when register_regions.region_code is not null then 'register'
         end as region_source,
         register.valid_from_date,
         register.valid_to_date,
         register.population_2020
 
     from register
-    left join register_regions
-        on register.council_code = register_regions.council_code
     left join district_regions
         on register.council_code = district_regions.district_code
     left join county_regions
         on register.council_code = county_regions.council_code
+    left join register_regions
+        on register.council_code = register_regions.council_code
 
 )
 
