@@ -254,3 +254,24 @@ def test_docs_site_is_one_offline_html_file(pipeline_run):
         "exposure.efficiency_warehouse.hm_treasury_national_extract",
     ):
         assert name in html  # manifest inlined: nothing to fetch
+
+
+def test_bedford_runs_on_across_april_2009_without_an_implausibility_flag(pipeline_run):
+    """Bedfordshire County Council's functions went to Bedford and Central Bedfordshire. With Bedford's
+    share of the county in its 2008-09 figures and in its baseline, its series does not jump at April
+    2009 (it jumped fifteenfold when the county went wholly to Central Bedfordshire) and its own returns
+    are not flagged as too big for the council."""
+    actuals = dict(
+        query(
+            "select financial_year, actual_gbp_thousands from marts.council_efficiency_series"
+            " where council_code = 'E06000055' order by financial_year"
+        )
+    )
+    national_actuals = {
+        year: rows["reported_gains_gbp_millions"] for (year, kind), rows in national().items() if kind == "actual"
+    }
+    bedford_growth = actuals["2009-10"] / actuals["2008-09"]
+    national_growth = national_actuals["2009-10"] / national_actuals["2008-09"]
+    assert national_growth / 2 < bedford_growth < national_growth * 2
+    flags = query("select validation_warnings from raw.council_returns where council_code = 'E06000055'")
+    assert flags and all("implausible_for_council_size" not in warnings for (warnings,) in flags)

@@ -1,6 +1,6 @@
 -- The 2007-08 baseline of each council in existence at the end of the programme (31 March 2011, the
 -- 353): its own baseline where one was filed (a 2009 unitary's is its predecessors' restated), else
--- its predecessors' baselines carried over as their returns are (whole, or Cheshire County Council's
+-- its predecessors' baselines carried over as their returns are (whole, or a split county's
 -- apportioned by reference.council_successions). Null when neither is known.
 with
 

@@ -1,6 +1,6 @@
 -- The latest returns with each abolished council's figures carried to its successor(s), for time
--- series and regional totals. A predecessor's return passes whole to its one successor; Cheshire
--- County Council's is apportioned between its two by reference.council_successions. Councils that
+-- series and regional totals. A predecessor's return passes whole to its one successor; Cheshire's and
+-- Bedfordshire's County Councils' are apportioned between their two by reference.council_successions. Councils that
 -- were not abolished map to themselves. Money is apportioned; counts of returns are not.
 with
 

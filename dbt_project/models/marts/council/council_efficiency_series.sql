@@ -1,6 +1,6 @@
 -- The time series: each council in existence at the end of the programme (the 353 of 31 March 2011)
 -- for all three years, with the figures of the councils abolished in April 2009 rolled up to their
--- successors (int_council_returns_rolled_up: whole, or Cheshire County Council apportioned by
+-- successors (int_council_returns_rolled_up: whole, or the two split counties apportioned by
 -- population), and baselines rolled up the same way, so 2008-09 compares with the later years.
 with
 
@@ -67,7 +67,7 @@ current_councils as (
 ),
 
 -- which filing councils count towards each current council in each year: itself, or in 2008-09 its
--- predecessors (Cheshire County Council counts towards both its successors)
+-- predecessors (a split county counts towards both its successors)
 expected_returns as (
 
     select

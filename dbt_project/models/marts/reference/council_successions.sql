@@ -1,7 +1,12 @@
 -- How a return filed by a council abolished in April 2009 rolls up to the council(s) that replaced it.
--- Cheshire County Council was split between Cheshire East and Cheshire West and Chester: its figures
--- are apportioned in proportion to the successors' populations (the register's 2020 estimates, the
--- only population figures the project ships). Every other predecessor passes whole to one successor.
+-- Two counties were split between two successors each: Cheshire County Council between Cheshire East
+-- and Cheshire West and Chester, Bedfordshire County Council between Bedford and Central Bedfordshire.
+-- One rule for both: a split council's figures are apportioned in proportion to its successors'
+-- populations, because county services (schools, social care, roads) follow residents. The figures are
+-- the ONS mid-2020 population estimates carried in the register (its pop-2020 column): the only
+-- population figures the project ships. A year inside the programme (mid-2009) would be closer to the
+-- split; to use it, add those estimates to a seed and point successor_population at them.
+-- Every other predecessor passes whole to its one successor.
 with
 
 predecessors as (

@@ -6,7 +6,7 @@ source as (
 
 ),
 
--- Cheshire County Council names two successors, separated by ';': one row per successor.
+-- Cheshire and Bedfordshire County Councils name two successors each, separated by ';': one row per successor.
 successors as (
 
     select
