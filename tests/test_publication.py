@@ -130,6 +130,45 @@ def test_a_resubmission_publishes_a_new_version_with_its_changes_and_keeps_the_o
     assert published == [("v2", new_value)]
 
 
+REGIONAL_CORRECTION = (
+    "regional assignment corrected: Derbyshire CC and Lincolnshire CC to East Midlands; Bedfordshire CC split"
+)
+
+
+def test_a_reference_correction_publishes_a_new_version_that_says_so(releases):
+    """A release published before the regional correction is superseded, never rewritten: as if v1 of
+    one cycle had been published then (its manifest reflects no correction, and its East Midlands
+    figure is short of Derbyshire and Lincolnshire County Councils), the next run publishes v2 with the
+    correction as the reason and the regional figure among the changes."""
+    cycle_dir = releases / "2010-11_forecast"
+    v1 = cycle_dir / "v1"
+    manifest = json.loads((v1 / "manifest.json").read_text())
+    assert manifest.pop("reference_corrections") == [1]
+    (v1 / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    rows = list(csv.DictReader(io.StringIO((v1 / "regional_efficiency.csv").read_text())))
+    east_midlands = next(r for r in rows if r["region_code"] == "E12000004")
+    corrected_figure = east_midlands["reported_gains_gbp_millions"]
+    east_midlands["reported_gains_gbp_millions"] = f"{float(corrected_figure) * 0.6:.1f}"
+    with (v1 / "regional_efficiency.csv").open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    v1_bytes = {p.name: p.read_bytes() for p in v1.iterdir()}
+
+    outcomes = {o["cycle"]: o for o in pipeline.publish_releases()}
+
+    assert (outcomes["2010-11_forecast"]["outcome"], outcomes["2010-11_forecast"]["version"]) == ("published", "v2")
+    assert {p.name: p.read_bytes() for p in v1.iterdir()} == v1_bytes, "a published version is never changed"
+    v2 = cycle_dir / "v2"
+    assert json.loads((v2 / "manifest.json").read_text())["reference_corrections"] == [1]
+    changes = list(csv.DictReader(io.StringIO((v2 / "changes.csv").read_text())))
+    assert {"table": "regional_efficiency", "column": "reported_gains_gbp_millions", "new": corrected_figure} in [
+        {k: c[k] for k in ("table", "column", "new")} for c in changes if c["key"].startswith("E12000004")
+    ]
+    log = list(csv.DictReader(io.StringIO((cycle_dir / "revisions.csv").read_text())))
+    assert [(e["version"], e["reason"]) for e in log] == [("v1", "first publication"), ("v2", REGIONAL_CORRECTION)]
+
+
 def test_treasury_role_reads_the_published_tables_and_nothing_else(releases):
     with warehouse.connect(autocommit=True) as conn:
         conn.execute("drop role if exists treasury_reader")

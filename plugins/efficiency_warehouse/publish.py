@@ -13,7 +13,8 @@ outputs/releases/<cycle>/
 A cycle is published only when its gate passes: the last dbt build succeeded with every test, and
 the Great Expectations publication suites pass on the rows to be released. A failing gate leaves
 the previous version in place and raises, saying why. The same figures publish nothing new; changed
-figures (a resubmission) publish the next version, with the reason and the changes in the log.
+figures (a resubmission, or a correction to the reference data recorded in seed reference_data_corrections)
+publish the next version, with the reason and the changes in the log.
 """
 
 from __future__ import annotations
@@ -187,10 +188,29 @@ def publish_cycle(cycle: Cycle, reason: str | None = None) -> dict[str, Any]:
 
     version = f"v{int(previous.name[1:]) + 1}" if previous else "v1"
     changes = _changes(previous, frames) if previous else []
-    why = reason or ("first publication" if not previous else "a resubmission changed published figures")
+    why = reason or (revision_reason(previous, cycle) if previous else "first publication")
     _write_version(cycle, cycle_dir, version, frames, rendered, changes, why)
     _load_published_tables(cycle, frames, version)
     return {"cycle": cycle.slug, "outcome": "published", "version": version, "changes": len(changes)}
+
+
+def revision_reason(previous: Path, cycle: Cycle) -> str:
+    """Why the figures moved since ``previous``: the reference corrections it did not reflect, and
+    source files it did not use (a resubmission). Both can apply; each is said."""
+    manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+    reflected = set(manifest.get("reference_corrections", []))  # absent: published before any correction
+    reasons = [description for number, description in reference_corrections() if number not in reflected]
+    used = {source["sha256"] for source in manifest.get("source_files", [])}
+    if any(source["sha256"] not in used for source in _source_files(cycle)):
+        reasons.append("a resubmission changed published figures")
+    return "; ".join(reasons) or "published figures changed (no new returns or reference corrections)"
+
+
+def reference_corrections() -> list[tuple[int, str]]:
+    with warehouse.connect() as conn:
+        return conn.execute(
+            "select correction_id, description from reference.reference_corrections order by correction_id"
+        ).fetchall()
 
 
 def check_gate(cycle: Cycle, frames: dict[str, pd.DataFrame]) -> None:
@@ -339,6 +359,7 @@ def _write_version(
             for name, content in sorted(files.items())
         ],
         "source_files": _source_files(cycle),
+        "reference_corrections": [number for number, _ in reference_corrections()],
         "git_commit": _git_commit(),
         "dbt_invocation_id": _dbt_invocation_id(),
     }
