@@ -428,13 +428,19 @@ def _dbt_column_descriptions() -> dict[str, dict[str, str]]:
 
 
 def _source_files(cycle: Cycle) -> list[dict[str, Any]]:
+    """The files whose rows the cycle's figures come from: its returns, and the baselines its shares use."""
     with warehouse.connect() as conn:
         rows = conn.execute(
             """
+            with used as (
+                select manifest_id from raw.council_returns
+                where financial_year = %s and return_type = %s
+                union all
+                select manifest_id from raw.council_baselines where baseline_year = '2007-08'
+            )
             select manifest.file_name, manifest.file_sha256, manifest.received_at, count(*) as rows_used
-            from raw.council_returns as returns
+            from used
             join ingest.load_manifest as manifest using (manifest_id)
-            where returns.financial_year = %s and returns.return_type = %s
             group by manifest.file_name, manifest.file_sha256, manifest.received_at
             order by manifest.received_at, manifest.file_name
             """,
