@@ -36,6 +36,9 @@ class Dataset:
     # section) lists them here; each section is a Dataset of its own with its own raw table.
     sections: tuple[Dataset, ...] = ()
     incoming_table: str = "incoming"  # the temporary table the staged SQL reads this section from
+    # Warning rules that can move a published total: a row they flag loads but waits for a decision
+    # (efficiency_warehouse.review) before it reaches the marts that feed releases.
+    held_for_review: tuple[str, ...] = ()
 
     @property
     def parts(self) -> tuple[Dataset, ...]:
@@ -129,6 +132,8 @@ COUNCIL_RETURNS = Dataset(
         """,
     },
     staged_suite="council_returns__staged",
+    # Each can be a figure in £ rather than £ thousands, or a typing slip, that would move a national total.
+    held_for_review=("implausible_for_council_size", "actual_far_below_forecast", "cumulative_value_fell"),
     # The filing-window rule (docs/council_return_template.md): a forecast is for the current year,
     # so it must be submitted within that year, and is due in October; an actual is for a year that
     # has ended, so it must be submitted after 31 March, and is due in July. Early is fine, late is

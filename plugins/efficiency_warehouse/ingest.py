@@ -23,7 +23,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from efficiency_warehouse import settings, warehouse
+from efficiency_warehouse import review, settings, warehouse
 from efficiency_warehouse.datasets import Dataset
 from efficiency_warehouse.readers import UnreadableFile, read_rows
 from efficiency_warehouse.schema import ensure_ingest_tables
@@ -202,6 +202,7 @@ def _load_new_file(
         outcome = ValidationOutcome(part.landing_suite, tuple(findings))
         record.findings(part, findings, frame)
         rows_loaded += _insert_from_incoming(conn, part, stopped, outcome.warnings_by_row())
+        review.hold_for_review(conn, part, manifest_id)
         rows_quarantined += len(stopped)
         all_findings += findings
     status = "loaded" if not rows_quarantined else ("loaded_with_quarantine" if rows_loaded else "rejected")

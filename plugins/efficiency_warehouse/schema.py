@@ -71,6 +71,28 @@ create index if not exists validation_warnings_by_manifest on ingest.validation_
 -- The section (sheet) a finding is about, for deliveries with several: row numbers count within it.
 alter table ingest.quarantined_rows add column if not exists section text;
 alter table ingest.validation_warnings add column if not exists section text;
+
+-- Loaded rows whose warning could move a published total, held out of the release marts until an
+-- engineer decides (efficiency_warehouse.review): pending, confirmed or rejected, with who, when, why.
+create table if not exists ingest.review_items (
+    review_id          bigint      generated always as identity primary key,
+    manifest_id        bigint      not null references ingest.load_manifest (manifest_id) deferrable initially deferred,
+    dataset            text        not null,
+    source_row_number  integer     not null,
+    council_code       text        not null,
+    financial_year     text        not null,
+    return_type        text        not null,
+    value_received     text,
+    rules              text[]      not null,
+    held_at            timestamptz not null default now(),
+    decision           text        not null default 'pending'
+                                   check (decision in ('pending', 'confirmed', 'rejected')),
+    decided_by         text,
+    decided_at         timestamptz,
+    decision_reason    text,
+    unique (manifest_id, source_row_number),
+    check ((decision = 'pending') = (decided_at is null))
+);
 """
 
 

@@ -1,5 +1,8 @@
--- The return that counts for each council, year and type: the latest accepted one. A later file
--- supersedes an earlier one; the earlier rows stay in staging as history.
+-- The return that counts for each council, year and type: the latest accepted one that is not held
+-- for review. A later file supersedes an earlier one; the earlier rows stay in staging as history. A
+-- row held for review (a warning that could move a published total) counts only once an engineer has
+-- confirmed it: while it is pending, or if it was rejected, the council's latest submission that is
+-- not held stands, or, with none, the council counts as missing. Rejected rows stay in the history.
 with
 
 returns as (
@@ -11,6 +14,17 @@ returns as (
 manifest as (
 
     select * from {{ ref('stg_ingest__load_manifest') }}
+
+),
+
+held as (
+
+    select
+        manifest_id,
+        source_row_number
+
+    from {{ ref('stg_ingest__review_items') }}
+    where decision <> 'confirmed'
 
 ),
 
@@ -31,6 +45,11 @@ ranked as (
     from returns
     inner join manifest
         on returns.manifest_id = manifest.manifest_id
+    left join held
+        on
+            returns.manifest_id = held.manifest_id
+            and returns.source_row_number = held.source_row_number
+    where held.manifest_id is null
 
 ),
 

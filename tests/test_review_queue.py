@@ -1,0 +1,127 @@
+"""The review queue: a figure a thousand times too big loads, is held for a decision, and moves no
+mart that feeds a release until an engineer confirms it. Real ingest and dbt, on a copy of the test
+run's whole pipeline (releases published)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import pipeline_clone
+from corpus import csv_bytes, drop
+
+from efficiency_warehouse import ingest, pipeline, review, warehouse
+from efficiency_warehouse.datasets import COUNCIL_RETURNS
+
+YEAR, KIND = "2010-11", "actual"
+
+
+@pytest.fixture(scope="module")
+def published(pipeline_snapshots, tmp_path_factory):
+    with pipeline_clone(pipeline_snapshots["full"], tmp_path_factory.mktemp("review_queue")) as root:
+        yield root
+
+
+def query(statement: str, *params) -> list[tuple]:
+    with warehouse.connect() as conn:
+        return conn.execute(statement, params).fetchall()
+
+
+def national_figure() -> Decimal:
+    return query(
+        "select reported_gains_gbp_millions from marts.national_efficiency_position"
+        " where financial_year = %s and return_type = %s",
+        YEAR,
+        KIND,
+    )[0][0]
+
+
+def council_figure(code: str) -> Decimal:
+    return query(
+        "select actual_gbp_thousands from marts.council_efficiency_position"
+        " where council_code = %s and financial_year = %s",
+        code,
+        YEAR,
+    )[0][0]
+
+
+def send_return(landing, code: str, value: Decimal, name: str) -> None:
+    """One council's return, written from the template's columns as a council would send it."""
+    row = dict.fromkeys(COUNCIL_RETURNS.column_names, "") | {
+        "council_code": code,
+        "financial_year": YEAR,
+        "return_type": KIND,
+        "ni179_value_gbp_thousands": f"{value:.1f}",
+        "submitted_date": "2011-07-20",
+    }
+    drop(landing, COUNCIL_RETURNS, name, csv_bytes(COUNCIL_RETURNS.column_names, [row]))
+    assert [r.status for r in ingest.ingest_landing(COUNCIL_RETURNS)] == ["loaded"]
+
+
+def pending_item(code: str) -> dict:
+    with warehouse.connect() as conn:
+        [item] = [i for i in review.pending(conn) if i["council_code"] == code]
+    return item
+
+
+def test_a_figure_in_pounds_not_thousands_is_held_and_moves_no_mart(published):
+    code = "E06000001"
+    national_before, council_before = national_figure(), council_figure(code)
+
+    send_return(published / "landing", code, council_before * 1000, "hartlepool_in_pounds.csv")
+
+    item = pending_item(code)
+    assert (item["financial_year"], item["return_type"], item["rules"]) == (
+        YEAR,
+        KIND,
+        ["implausible_for_council_size"],
+    )
+    assert Decimal(item["value_received"]) == council_before * 1000
+    pipeline.build_marts()
+    assert (national_figure(), council_figure(code)) == (national_before, council_before)
+    kept = query(
+        "select count(*) from raw.council_returns where council_code = %s and financial_year = %s and return_type = %s",
+        code,
+        YEAR,
+        KIND,
+    )
+    assert kept[0][0] == 2, "the held row stays in the warehouse's history beside the one that stands"
+
+
+def test_a_rejected_figure_never_reaches_the_marts_and_a_confirmed_one_does(published):
+    rejected_code, confirmed_code = "E06000002", "E06000003"
+    national_before = national_figure()
+    rejected_before, confirmed_before = council_figure(rejected_code), council_figure(confirmed_code)
+    send_return(published / "landing", rejected_code, rejected_before * 1000, "middlesbrough_in_pounds.csv")
+    send_return(published / "landing", confirmed_code, confirmed_before * 1000, "redcar_very_large.csv")
+
+    with warehouse.connect() as conn:
+        review.decide(conn, pending_item(rejected_code)["review_id"], "rejected", "a.engineer", "given in pounds")
+        confirmed_id = pending_item(confirmed_code)["review_id"]
+        review.decide(conn, confirmed_id, "confirmed", "a.engineer", "council confirmed by phone")
+    pipeline.build_marts()
+
+    assert council_figure(rejected_code) == rejected_before
+    assert council_figure(confirmed_code) == confirmed_before * 1000
+    moved = (confirmed_before * 1000 - confirmed_before) / 1000
+    assert abs(national_figure() - (national_before + moved)) <= Decimal("0.1")
+    [(decision, by, reason, decided)] = query(
+        "select decision, decided_by, decision_reason, decided_at is not null from ingest.review_items"
+        " where review_id = %s",
+        confirmed_id,
+    )
+    assert (decision, by, reason, decided) == ("confirmed", "a.engineer", "council confirmed by phone", True)
+
+
+def test_a_decision_needs_a_reason_and_is_made_once(published):
+    code = "E06000004"
+    send_return(published / "landing", code, council_figure(code) * 1000, "stockton_in_pounds.csv")
+    review_id = pending_item(code)["review_id"]
+    with warehouse.connect() as conn:
+        with pytest.raises(review.ReviewError, match="who decides and why"):
+            review.decide(conn, review_id, "rejected", "a.engineer", " ")
+        with pytest.raises(review.ReviewError, match="must be one of"):
+            review.decide(conn, review_id, "maybe", "a.engineer", "unsure")
+        review.decide(conn, review_id, "rejected", "a.engineer", "given in pounds")
+        with pytest.raises(review.ReviewError, match="already rejected"):
+            review.decide(conn, review_id, "confirmed", "b.engineer", "changed my mind")
