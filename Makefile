@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins
 
-.PHONY: help run test test-fast bench stop dsn psql summary templates lint format lock clean reset
+.PHONY: help run test test-fast review bench stop dsn psql summary templates lint format lock clean reset
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: lint ## Lint, then run the test suite against a real embedded PostgreSQL o
 
 test-fast: lint ## Lint, then only the tests marked fast (no pipeline run, no warehouse build): about a minute
 	$(PY) -m pytest -m fast
+
+review: $(INSTALLED) ## List the returns held for review (decide: python -m efficiency_warehouse.review confirm|reject ID --by --reason)
+	@$(PY) -m efficiency_warehouse.review list
 
 bench: $(INSTALLED) ## Print the wall time of each stage of a full cycle and of each DAG file's import
 	$(PY) -m efficiency_warehouse.bench

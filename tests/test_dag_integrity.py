@@ -24,10 +24,10 @@ def dags(airflow_metadata):
 
 def test_every_dag_file_imports_without_errors_and_defines_its_dag(dags):
     assert {p.stem for p in DAG_FILES} == set(dags), "one DAG per file, file name = dag_id"
-    assert set(local_airflow.PIPELINE_DAG_IDS) == set(dags)
+    assert set(local_airflow.PIPELINE_DAG_IDS + local_airflow.OPERATOR_DAG_IDS) == set(dags)
 
 
-@pytest.mark.parametrize("dag_id", local_airflow.PIPELINE_DAG_IDS)
+@pytest.mark.parametrize("dag_id", local_airflow.PIPELINE_DAG_IDS + local_airflow.OPERATOR_DAG_IDS)
 def test_dag_has_owner_tags_retries_docs_and_deliberate_catchup(dags, dag_id):
     dag = dags[dag_id]
     assert dag.tags, "tags let operators filter the UI"

@@ -10,7 +10,7 @@ import pytest
 from conftest import pipeline_clone
 from corpus import csv_bytes, drop
 
-from efficiency_warehouse import ingest, pipeline, review, warehouse
+from efficiency_warehouse import ingest, local_airflow, pipeline, review, warehouse
 from efficiency_warehouse.datasets import COUNCIL_RETURNS
 
 YEAR, KIND = "2010-11", "actual"
@@ -125,3 +125,30 @@ def test_a_decision_needs_a_reason_and_is_made_once(published):
         review.decide(conn, review_id, "rejected", "a.engineer", "given in pounds")
         with pytest.raises(review.ReviewError, match="already rejected"):
             review.decide(conn, review_id, "confirmed", "b.engineer", "changed my mind")
+
+
+def test_the_command_line_and_the_airflow_dag_decide_in_the_same_table(published, airflow_metadata, capsys):
+    by_cli, by_dag = "E06000005", "E06000006"
+    send_return(published / "landing", by_cli, council_figure(by_cli) * 1000, "darlington_in_pounds.csv")
+    send_return(published / "landing", by_dag, council_figure(by_dag) * 1000, "halton_very_large.csv")
+    assert review.main(["list"]) == 0
+    listed = capsys.readouterr().out
+    assert by_cli in listed and by_dag in listed and "implausible_for_council_size" in listed
+    cli_id, dag_id = pending_item(by_cli)["review_id"], pending_item(by_dag)["review_id"]
+
+    assert review.main(["reject", str(cli_id), "--by", "a.engineer", "--reason", "given in pounds"]) == 0
+    decision = {"review_id": dag_id, "decision": "confirmed", "decided_by": "b.engineer", "reason": "council confirmed"}
+    local_airflow.run_dag(local_airflow.load_dags()["review_decision"], run_conf=decision)
+
+    recorded = query(
+        "select review_id, decision, decided_by, decision_reason from ingest.review_items"
+        " where review_id in (%s, %s) order by review_id",
+        cli_id,
+        dag_id,
+    )
+    assert recorded == [
+        (cli_id, "rejected", "a.engineer", "given in pounds"),
+        (dag_id, "confirmed", "b.engineer", "council confirmed"),
+    ]
+    assert review.main(["confirm", str(cli_id), "--by", "c.engineer", "--reason", "second thoughts"]) == 2
+    assert "already rejected" in capsys.readouterr().err

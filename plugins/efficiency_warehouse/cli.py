@@ -120,6 +120,9 @@ def print_summary(since: datetime | None = None) -> None:
 
     since = since or datetime.fromtimestamp(0, UTC)
     with warehouse.connect() as conn:
+        held = 0
+        if conn.execute("select to_regclass('ingest.review_items')").fetchone()[0]:  # older warehouses
+            held = conn.execute("select count(*) from ingest.review_items where decision = 'pending'").fetchone()[0]
         new_files = conn.execute(
             "select count(*) from ingest.load_manifest where processed_at >= %s", (since,)
         ).fetchone()[0]
@@ -145,6 +148,8 @@ def print_summary(since: datetime | None = None) -> None:
     print("Files received: {} ({} loaded, {} rejected, {} duplicates); rows loaded {}, quarantined {}".format(*files))
     print(f"  {new_files} of them new in this run")
     print("  see ingest.load_manifest and ingest.quarantined_rows")
+    if held:
+        print(f"  {held} returns held for review, out of the releases until decided: make review")
     print()
     print("National NI 179 position against the 3% a year target (£m, cumulative since April 2008):")
     print(f"  {'year':8} {'return':9} {'councils':>9} {'reported':>10} {'target':>10} {'gap':>9}")

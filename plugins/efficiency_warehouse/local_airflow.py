@@ -24,6 +24,8 @@ PIPELINE_DAG_IDS = (
     "warehouse_transform",
     "publish_releases",
 )
+# DAGs an operator triggers from the UI with Params; not part of a pipeline run.
+OPERATOR_DAG_IDS = ("review_decision",)
 
 
 def _sqlalchemy_url(dsn: str) -> str:
@@ -74,7 +76,7 @@ class DagRunFailed(RuntimeError):
     pass
 
 
-def run_dag(dag) -> str:
+def run_dag(dag, run_conf: dict | None = None) -> str:
     """Run one DAG to completion with dag.test(); return the run's state or raise if it failed.
 
     Retries are for a deployment's passing faults; here a failure should surface at once rather
@@ -82,7 +84,7 @@ def run_dag(dag) -> str:
     """
     for task in dag.tasks:
         task.retries = 0
-    dag_run = dag.test()
+    dag_run = dag.test(run_conf=run_conf)
     state = str(getattr(dag_run.state, "value", dag_run.state))
     if state != "success":
         raise DagRunFailed(f"DAG {dag.dag_id} run {dag_run.run_id} ended {state}: the task log says why")

@@ -11,9 +11,13 @@ the next build.
 
 from __future__ import annotations
 
+import argparse
+import sys
+
 import psycopg
 from psycopg import sql
 
+from efficiency_warehouse import warehouse
 from efficiency_warehouse.datasets import Dataset
 
 DECISIONS = ("confirmed", "rejected")
@@ -81,3 +85,48 @@ def decide(conn: psycopg.Connection, review_id: int, decision: str, decided_by: 
             if found is None
             else f"review item {review_id} was already {found[0]}: send a corrected file instead"
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m efficiency_warehouse.review list | confirm ID | reject ID --by NAME --reason TEXT`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m efficiency_warehouse.review",
+        description="Returns held for review: list the pending ones, confirm or reject one (who and why are kept).",
+    )
+    actions = parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="the items waiting for a decision")
+    for action, effect in (("confirm", "lets the figure through"), ("reject", "keeps it out for good")):
+        decide_parser = actions.add_parser(action, help=f"{action} an item: {effect} on the next build")
+        decide_parser.add_argument("review_id", type=int, help="the item's number, as `list` shows it")
+        decide_parser.add_argument("--by", required=True, help="who decides")
+        decide_parser.add_argument("--reason", required=True, help="why: kept with the decision")
+    args = parser.parse_args(argv)
+    with warehouse.connect() as conn:
+        if args.action == "list":
+            print(render_pending(pending(conn)))
+            return 0
+        decision = {"confirm": "confirmed", "reject": "rejected"}[args.action]
+        try:
+            decide(conn, args.review_id, decision, args.by, args.reason)
+        except ReviewError as error:
+            print(f"not recorded: {error}", file=sys.stderr)
+            return 2
+    print(f"review item {args.review_id} {decision}; the next build of the marts (warehouse_transform) uses it")
+    return 0
+
+
+def render_pending(items: list[dict]) -> str:
+    if not items:
+        return "No returns are held for review."
+    lines = [f"{len(items)} returns held for review (confirm or reject each, with --by and --reason):"]
+    lines.append(f"  {'id':>5}  {'council':10} {'year':8} {'return':9} {'value £k':>14}  {'rules':32} file")
+    for item in items:
+        lines.append(
+            f"  {item['review_id']:>5}  {item['council_code']:10} {item['financial_year']:8} {item['return_type']:9}"
+            f" {item['value_received'] or '':>14}  {', '.join(item['rules']):32} {item['file_name']}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
