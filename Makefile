@@ -23,8 +23,10 @@ $(INSTALLED): requirements.txt
 run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedded warehouse (or WAREHOUSE_DSN)
 	$(PY) -m efficiency_warehouse.cli run
 
-test: lint ## Lint, then run the test suite against a real embedded PostgreSQL of its own
-	$(PY) -m pytest
+TEST_WORKERS ?= 2  # pytest-xdist workers, each with its own embedded PostgreSQL, Airflow and folders
+
+test: lint ## Lint, then run the test suite (two workers) against real embedded PostgreSQL servers of its own
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 test-fast: lint ## Lint, then only the tests marked fast (no pipeline run, no warehouse build): about a minute
 	$(PY) -m pytest -m fast

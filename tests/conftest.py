@@ -51,7 +51,49 @@ from efficiency_warehouse import local_airflow, warehouse  # noqa: E402
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs from atexit, after pytest closed the streams
 
-local_airflow.configure_environment()
+
+def pytest_configure(config):
+    if _is_xdist_controller(config):
+        return  # it only hands out tests: each worker starts its own server, Airflow and folders
+    local_airflow.configure_environment()
+
+
+def pytest_unconfigure(config):
+    if _is_xdist_controller(config):
+        shutil.rmtree(SESSION_DIR, ignore_errors=True)
+
+
+def _is_xdist_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+
+
+# `make test` runs two pytest-xdist workers. Every test of a module goes to the same worker (its module
+# fixtures are built once), and the modules that copy the pipeline snapshots all go to one worker, so the
+# whole pipeline still runs once per test run. (xdist's own --dist loadgroup cannot group under pytest 9:
+# it renames items through an attribute pytest 9 no longer reads.)
+PIPELINE_SNAPSHOT_MODULES = frozenset(
+    {"test_board_pack.py", "test_pipeline_end_to_end.py", "test_publication.py", "test_review_queue.py"}
+)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModuleAndPipelineSnapshots(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "pipeline snapshots" if Path(module).name in PIPELINE_SNAPSHOT_MODULES else module
+
+    return ByModuleAndPipelineSnapshots(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "pipeline_snapshots" in item.fixturenames and item.path.name not in PIPELINE_SNAPSHOT_MODULES:
+            raise pytest.UsageError(
+                f"{item.path.name} copies the pipeline snapshots: add it to PIPELINE_SNAPSHOT_MODULES in"
+                " tests/conftest.py, or a second worker runs the whole pipeline again"
+            )
 
 
 @pytest.fixture(scope="session", autouse=True)
