@@ -72,7 +72,13 @@ def _is_xdist_controller(config) -> bool:
 # whole pipeline still runs once per test run. (xdist's own --dist loadgroup cannot group under pytest 9:
 # it renames items through an attribute pytest 9 no longer reads.)
 PIPELINE_SNAPSHOT_MODULES = frozenset(
-    {"test_board_pack.py", "test_pipeline_end_to_end.py", "test_publication.py", "test_review_queue.py"}
+    {
+        "test_board_pack.py",
+        "test_pipeline_end_to_end.py",
+        "test_publication.py",
+        "test_release_review.py",
+        "test_review_queue.py",
+    }
 )
 
 

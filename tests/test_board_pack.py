@@ -307,6 +307,32 @@ def test_captions_speak_plain_english(packs):
     assert f"£{abs(float(gap)):,.0f}m {'ahead of' if gap > 0 else 'behind'} the 3% a year path" in html
 
 
+def test_a_pack_says_which_councils_returns_its_figures_exclude_while_held_for_review(packs):
+    held: dict[tuple[str, str], list[str]] = {}
+    for year, kind, code in query(
+        "select financial_year, return_type, council_code from ingest.review_items where decision = 'pending'"
+        " order by council_code"
+    ):
+        held.setdefault((year, kind), []).append(code)
+    assert held, "the sample data has returns held for review"
+    for (number,) in query("select cycle_number from marts.return_cycles order by cycle_number"):
+        path = packs["folder"] / f"board_pack_{'_'.join(cycle_key(number))}.html"
+        if not path.exists():
+            continue
+        html = path.read_text(encoding="utf-8")
+        codes = held.get(cycle_key(number), [])
+        if codes:
+            council_s = "council" if len(codes) == 1 else "councils"
+            expected = f"These figures exclude the latest return of {len(codes)} {council_s} ({', '.join(codes)})"
+            assert html.count(expected) >= 2, f"cycle {number}: said with the national figure and the returns"
+        else:
+            assert "These figures exclude" not in html
+
+
+def cycle_key(cycle_number: int) -> tuple[str, str]:
+    return query("select financial_year, return_type from marts.return_cycles where cycle_number = %s", cycle_number)[0]
+
+
 def test_same_data_same_bytes_and_text_is_escaped(packs):
     data = board_pack.load_board_data()
     first = board_pack.render_board_pack(data, LATEST_CYCLE)

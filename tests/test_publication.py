@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from decimal import Decimal
 
 import pandas as pd
@@ -206,6 +207,8 @@ def test_outputs_index_links_the_board_packs_and_both_docs_sites(releases):
     assert len(packs) == 6
     assert "<svg" in (outputs / "board_packs" / packs[0]).read_text()
     assert list((outputs / "docs" / "gx" / "validations").rglob("*.html")), "GX Data Docs hold the validations run"
+    assert re.search(r"Returns held for review: [1-9]\d* pending</h2><p>As at \d", page), "the sample data holds some"
+    assert "make review" in page
 
 
 def test_board_scorecard_and_regional_mart_carry_the_riep_and_simplification_measures(releases):

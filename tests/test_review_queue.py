@@ -10,7 +10,7 @@ import pytest
 from conftest import pipeline_clone
 from corpus import csv_bytes, drop
 
-from efficiency_warehouse import ingest, local_airflow, pipeline, review, warehouse
+from efficiency_warehouse import ingest, local_airflow, outputs_index, pipeline, review, warehouse
 from efficiency_warehouse.datasets import COUNCIL_RETURNS
 
 YEAR, KIND = "2010-11", "actual"
@@ -152,3 +152,16 @@ def test_the_command_line_and_the_airflow_dag_decide_in_the_same_table(published
     ]
     assert review.main(["confirm", str(cli_id), "--by", "c.engineer", "--reason", "second thoughts"]) == 2
     assert "already rejected" in capsys.readouterr().err
+
+
+@pytest.mark.fast
+def test_the_outputs_index_says_how_many_are_held_and_how_to_decide(tmp_path):
+    items = [
+        {"financial_year": "2010-11", "return_type": "actual", "council_code": code}
+        for code in ("E06000001", "E06000002")
+    ] + [{"financial_year": "2009-10", "return_type": "forecast", "council_code": "E06000003"}]
+    page = outputs_index.write_index(tmp_path, held_for_review=items).read_text()
+    assert "Returns held for review: 3 pending" in page
+    assert "<li>2009-10 forecast: 1</li><li>2010-11 actual: 2</li>" in page
+    assert "make review" in page and "review_decision" in page
+    assert "Returns held for review</h2><p>None, as at" in outputs_index.write_index(tmp_path).read_text()

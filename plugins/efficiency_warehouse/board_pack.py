@@ -78,6 +78,14 @@ QUERIES: dict[str, str] = {
         from reference.simplification_commitments
         order by commitment_id
     """,
+    # Returns waiting for a decision are held out of the figures (int_council_returns_deduplicated);
+    # the pack says so for its cycle. A pack is regenerated on every run, so this is the queue as it is now.
+    "held_for_review": """
+        select financial_year, return_type, council_code
+        from staging.stg_ingest__review_items
+        where decision = 'pending'
+        order by financial_year, return_type, council_code
+    """,
     "status_updates": """
         select commitment_id, as_at_date, commitment_status
         from staging.stg_simplification__status_updates
@@ -255,6 +263,13 @@ class _CycleView:
             if (c["financial_year"], c["return_type"]) in national
         ]
         self.national = national.get((self.year, self.kind))
+        self.held_for_review = sorted(
+            {
+                r["council_code"]
+                for r in data["held_for_review"]
+                if (r["financial_year"], r["return_type"]) == (self.year, self.kind)
+            }
+        )
         self.targets: dict[str, dict[str, Any]] = {}
         for r in data["national"]:
             self.targets.setdefault(r["financial_year"], r)
@@ -475,7 +490,7 @@ def _national_caption(v: _CycleView) -> str:
     return (
         f"Councils {v.verb} {_fmt_bn(n['reported_gains_gbp_millions'])} of gains by {_year_end(v.year)},"
         f" {_ahead_behind(gap)} the 3% a year path ({_fmt_bn(n['target_gains_gbp_millions'])})."
-    )
+    ) + _held_for_review_text(v)
 
 
 # ---------------------------------------------------------------------------------- 2. regions
@@ -656,10 +671,23 @@ def _returns_caption(v: _CycleView) -> str:
     if n is None:
         return "No returns expected for this cycle."
     if not n["councils_missing"]:
-        return f"All {_fmt_int(n['councils_expected'])} councils sent their {v.year} {v.kind} return."
+        text = f"All {_fmt_int(n['councils_expected'])} councils sent their {v.year} {v.kind} return."
+    else:
+        text = (
+            f"{_fmt_int(n['councils_reported'])} of {_fmt_int(n['councils_expected'])} councils sent their"
+            f" {v.year} {v.kind} return; {_fmt_int(n['councils_missing'])} are missing."
+        )
+    return text + _held_for_review_text(v)
+
+
+def _held_for_review_text(v: _CycleView) -> str:
+    if not v.held_for_review:
+        return ""
+    held = len(v.held_for_review)
     return (
-        f"{_fmt_int(n['councils_reported'])} of {_fmt_int(n['councils_expected'])} councils sent their"
-        f" {v.year} {v.kind} return; {_fmt_int(n['councils_missing'])} are missing."
+        f" These figures exclude the latest return of {held} council{'s' if held > 1 else ''}"
+        f" ({', '.join(v.held_for_review)}), held for review until an engineer confirms or rejects"
+        f" {'them' if held > 1 else 'it'}: the council's previous return stands, or it counts as missing."
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 from efficiency_warehouse import settings
@@ -40,9 +42,10 @@ SECTIONS = (
 )
 
 
-def write_index(outputs: Path | None = None) -> Path:
+def write_index(outputs: Path | None = None, held_for_review: list[dict] | None = None) -> Path:
+    """The page; ``held_for_review`` (review.pending()'s items, read when the page is written) heads it."""
     outputs = outputs or settings.outputs_dir()
-    items = []
+    items = [_held_for_review_section(held_for_review or [])]
     for title, target, about in SECTIONS:
         path = outputs / target
         if path.is_dir():
@@ -68,3 +71,21 @@ def write_index(outputs: Path | None = None) -> Path:
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_text(page, encoding="utf-8")
     return index
+
+
+def _held_for_review_section(items: list[dict]) -> str:
+    as_at = datetime.now(UTC).strftime("%d %B %Y %H:%M UTC")
+    if not items:
+        return f"<section><h2>Returns held for review</h2><p>None, as at {as_at}.</p></section>"
+    by_cycle = Counter(f"{item['financial_year']} {item['return_type']}" for item in items)
+    listing = "".join(f"<li>{html.escape(cycle)}: {count}</li>" for cycle, count in sorted(by_cycle.items()))
+    return (
+        f"<section><h2>Returns held for review: {len(items)} pending</h2>"
+        f"<p>As at {as_at}. Each is loaded but held out of the marts and the Treasury releases until an"
+        " engineer decides: the council's previous return stands, or it counts as missing.</p>"
+        f"<ul>{listing}</ul>"
+        "<p>List them with <code>make review</code>; decide each with <code>python -m"
+        " efficiency_warehouse.review confirm|reject ID --by NAME --reason TEXT</code>, or trigger the"
+        " <code>review_decision</code> DAG from Airflow's UI with the same fields. The next run uses the"
+        " decision.</p></section>"
+    )

@@ -72,9 +72,11 @@ def publish_releases() -> list[dict[str, Any]]:
 
 def write_board_packs_and_index() -> dict[str, Any]:
     """The ICE Board pack for every reported cycle, the dbt docs site, and the outputs index page."""
-    from efficiency_warehouse import board_pack, outputs_index
+    from efficiency_warehouse import board_pack, outputs_index, review
 
     packs = board_pack.write_board_packs(settings.outputs_dir() / "board_packs")
     docs = generate_docs()
-    index = outputs_index.write_index()
+    with warehouse.connect() as conn:
+        held_for_review = review.pending(conn)
+    index = outputs_index.write_index(held_for_review=held_for_review)
     return {"board_packs": [str(p) for p in packs], "dbt_docs": docs["path"], "index": str(index)}

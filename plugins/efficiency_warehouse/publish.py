@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
-from efficiency_warehouse import settings, warehouse
+from efficiency_warehouse import movement_gate, settings, warehouse
 from efficiency_warehouse.validation import build_data_docs, validate_rows
 
 PUBLISHER = "National efficiency-returns warehouse, for the ICE Programme Board"
@@ -186,10 +186,14 @@ def publish_cycle(cycle: Cycle, reason: str | None = None) -> dict[str, Any]:
         _load_published_tables(cycle, frames, previous.name)  # keeps the Treasury's tables in step
         return {"cycle": cycle.slug, "outcome": "unchanged", "version": previous.name}
 
+    if previous:
+        check_movement(cycle, previous, frames)
     version = f"v{int(previous.name[1:]) + 1}" if previous else "v1"
     changes = _changes(previous, frames) if previous else []
+    review = movement_gate.review_notes(cycle)
     why = reason or (revision_reason(previous, cycle) if previous else "first publication")
-    _write_version(cycle, cycle_dir, version, frames, rendered, changes, why)
+    why = "; ".join(filter(None, [why, *_review_reasons(review, previous)]))
+    _write_version(cycle, cycle_dir, version, frames, rendered, changes, why, review)
     _load_published_tables(cycle, frames, version)
     return {"cycle": cycle.slug, "outcome": "published", "version": version, "changes": len(changes)}
 
@@ -204,6 +208,40 @@ def revision_reason(previous: Path, cycle: Cycle) -> str:
     if any(source["sha256"] not in used for source in _source_files(cycle)):
         reasons.append("a resubmission changed published figures")
     return "; ".join(reasons) or "published figures changed (no new returns or reference corrections)"
+
+
+def check_movement(cycle: Cycle, previous: Path, frames: dict[str, pd.DataFrame]) -> None:
+    """Councils' changed figures may not move a published total beyond the limits unless each was confirmed."""
+    movements = movement_gate.movements_beyond_limits(previous, frames["council_efficiency"])
+    if not movements:
+        return
+    outstanding = movement_gate.unconfirmed_councils(cycle, set().union(*(m.councils for m in movements)))
+    if outstanding:
+        raise PublicationBlocked(
+            f"{cycle.label} not published; the previous release ({previous.name}) stands. "
+            + "; ".join(movement.describe() for movement in movements)
+            + ". Councils whose changed figures moved it, not confirmed on review: "
+            + ", ".join(outstanding[code] for code in sorted(outstanding))
+            + ". They are now held for review (make review): the next run publishes without them, or with"
+            " those confirmed; a corrected file from the council replaces its figure"
+        )
+
+
+def _review_reasons(review: dict[str, list[dict[str, Any]]], previous: Path | None) -> list[str]:
+    """The confirmations on review that this version is the first to carry: a reason its figures moved."""
+    manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8")) if previous else None
+    return [movement_gate.describe_new_confirmations(review, manifest)]
+
+
+def _held_out(review: dict[str, list[dict[str, Any]]]) -> str:
+    """The revisions log's words for the returns a version leaves out while they wait for a decision."""
+    pending = sorted({item["council_code"] for item in review["held_out"] if item["decision"] == "pending"})
+    if not pending:
+        return ""
+    return (
+        f"{len(pending)} councils' latest returns pending review ({', '.join(pending)}):"
+        " each council's previous return stands, or it counts as missing"
+    )
 
 
 def reference_corrections() -> list[tuple[int, str]]:
@@ -324,6 +362,7 @@ def _write_version(
     rendered: dict[str, bytes],
     changes: list[dict[str, str]],
     reason: str,
+    review: dict[str, list[dict[str, Any]]],
 ) -> Path:
     published_at = datetime.now(UTC).replace(microsecond=0)
     staging = cycle_dir / f".{version}.partial"
@@ -343,6 +382,7 @@ def _write_version(
         "reason": reason,
         "figures_changed": str(len(changes)),
         "tables_changed": ", ".join(sorted({c["table"] for c in changes})),
+        "held_out_pending_review": _held_out(review),
     }
     log = _read_log(cycle_dir) + [log_entry]
     files["revisions.csv"] = _csv_bytes(list(log_entry), log)
@@ -360,6 +400,7 @@ def _write_version(
         ],
         "source_files": _source_files(cycle),
         "reference_corrections": [number for number, _ in reference_corrections()],
+        "review": review,  # confirmed items whose rows stand in these figures; items held out of them
         "git_commit": _git_commit(),
         "dbt_invocation_id": _dbt_invocation_id(),
     }
