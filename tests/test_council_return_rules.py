@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from corpus import csv_bytes, drop, outcome_of
 
-from efficiency_warehouse import ingest, pipeline, warehouse
+from efficiency_warehouse import ingest, pipeline, review, warehouse
 from efficiency_warehouse.datasets import COUNCIL_BASELINES, COUNCIL_RETURNS
 
 HEADER = COUNCIL_RETURNS.column_names
@@ -109,6 +109,25 @@ def test_a_cumulative_figure_that_falls_from_one_year_to_the_next_is_flagged(fol
     ingest_rows(folders, "year_one.csv", [row("E06000009", year="2009-10", kind="actual", value="1000.0")])
     outcome = ingest_rows(folders, "year_two.csv", [row("E06000009", year="2010-11", kind="actual", value="800.0")])
     assert [(w[3], w[2]) for w in outcome.warnings] == [("cumulative_value_fell", "-200.0")]
+
+
+def test_a_resubmission_far_from_the_return_it_replaces_is_held_and_judged_against_the_one_that_stands(folders):
+    ingest_rows(folders, "first.csv", [row("E06000013", value="1000.0"), row("E06000014", value="1000.0")])
+    outcome = ingest_rows(
+        folders,
+        "resubmitted.csv",
+        [row("E06000013", value="3000.0", date="2009-10-30"), row("E06000014", value="1900.0", date="2009-10-30")],
+    )
+    assert [(w[0], w[3], w[2]) for w in outcome.warnings] == [(2, "far_from_previous_return", "3.0")]
+    with warehouse.connect() as conn:
+        [(held_id,)] = conn.execute(
+            "select review_id from ingest.review_items where council_code = 'E06000013' and decision = 'pending'"
+        ).fetchall()
+        review.decide(conn, held_id, "rejected", "a.engineer", "a typing slip")
+
+    # the correction is compared with the 1000 that stands, not the rejected 3000
+    corrected = ingest_rows(folders, "corrected.csv", [row("E06000013", value="1100.0", date="2009-10-31")])
+    assert corrected.warnings == []
 
 
 def test_resubmission_supersedes_and_history_stays_queryable(folders):

@@ -96,7 +96,10 @@ def test_a_figure_in_pounds_publishes_nothing_rejecting_it_changes_nothing_and_t
     assert {outcome["outcome"] for outcome in outcomes.values()} == {"unchanged"}
     assert release_files() == releases_before, "no new figure, national or other, is published"
     [item] = review_items(code)
-    assert (item["rules"], item["decision"]) == (["implausible_for_council_size"], "pending")
+    assert (item["rules"], item["decision"]) == (
+        ["far_from_previous_return", "implausible_for_council_size"],
+        "pending",
+    )
 
     decide(item["review_id"], "rejected", "given in pounds, not £ thousands")
     assert {outcome["outcome"] for outcome in rebuild_and_publish().values()} == {"unchanged"}
@@ -169,7 +172,8 @@ def test_a_jump_no_row_rule_flags_is_stopped_before_release_naming_the_council(p
 
 def council_that_can_jump_its_region_past_the_limit() -> tuple[str, Decimal, str]:
     """A council, and a figure for it, that moves its region's published total by 12% while staying
-    within a fifth of its own baseline (under the size rule's quarter) and above its previous figure."""
+    within a fifth of its own baseline (under the size rule's quarter) and between its previous figure
+    and 1.9 times it (under the resubmission rule's double)."""
     regional = {row["region_code"]: Decimal(row["reported_gains_gbp_millions"]) for row in released_rows("regional")}
     candidates = []
     for row in released_rows("council"):
@@ -177,7 +181,7 @@ def council_that_can_jump_its_region_past_the_limit() -> tuple[str, Decimal, str
             continue
         value, baseline = Decimal(row["ni179_value_gbp_thousands"]), Decimal(row["baseline_gbp_thousands"])
         jumped = value + regional[row["region_code"]] * Decimal("0.12") * 1000
-        if jumped <= baseline * Decimal("0.2"):
+        if jumped <= baseline * Decimal("0.2") and jumped <= value * Decimal("1.9"):
             candidates.append((jumped / baseline, row["council_code"], jumped.quantize(Decimal("0.1")), row))
     assert candidates, "the sample data has a council large enough for its region"
     _, code, jumped, row = min(candidates)

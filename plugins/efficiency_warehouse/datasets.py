@@ -133,7 +133,12 @@ COUNCIL_RETURNS = Dataset(
     },
     staged_suite="council_returns__staged",
     # Each can be a figure in £ rather than £ thousands, or a typing slip, that would move a national total.
-    held_for_review=("implausible_for_council_size", "actual_far_below_forecast", "cumulative_value_fell"),
+    held_for_review=(
+        "implausible_for_council_size",
+        "actual_far_below_forecast",
+        "cumulative_value_fell",
+        "far_from_previous_return",
+    ),
     # The filing-window rule (docs/council_return_template.md): a forecast is for the current year,
     # so it must be submitted within that year, and is due in October; an actual is for a year that
     # has ended, so it must be submitted after 31 March, and is due in July. Early is fine, late is
@@ -149,12 +154,18 @@ COUNCIL_RETURNS = Dataset(
         ),
         -- The latest accepted figure per council, year and type: this file's own rows win over the
         -- warehouse's. Set-based (hash joins), so the cost grows with the rows, not their product.
+        -- A row held for review (pending or rejected) is not the figure that stands: the marts skip it too.
         earlier as (
             select distinct on (r.council_code, r.financial_year, r.return_type)
                 r.council_code, r.financial_year, r.return_type, r.ni179_value_gbp_thousands
             from raw.council_returns as r
             join ingest.load_manifest as m using (manifest_id)
             where r.council_code in (select council_code from incoming)
+              and not exists (
+                  select 1 from ingest.review_items as held
+                  where held.manifest_id = r.manifest_id and held.source_row_number = r.source_row_number
+                    and held.decision <> 'confirmed'
+              )
             order by r.council_code, r.financial_year, r.return_type,
                      m.received_at desc, r.manifest_id desc, r.source_row_number desc
         ),
@@ -199,7 +210,10 @@ COUNCIL_RETURNS = Dataset(
                 (incoming.ni179_value_gbp_thousands / nullif(forecast.ni179_value_gbp_thousands, 0))::float8
             end as actual_to_forecast_ratio,
             (incoming.ni179_value_gbp_thousands - previous_year.ni179_value_gbp_thousands)::float8
-                as change_from_previous_year_gbp_thousands
+                as change_from_previous_year_gbp_thousands,
+            -- a resubmission against the return it replaces (the warehouse's, not this file's)
+            (incoming.ni179_value_gbp_thousands / nullif(previous_return.ni179_value_gbp_thousands, 0))::float8
+                as ratio_to_previous_return
         from incoming
         join reference.financial_years as years on years.financial_year = incoming.financial_year
         left join reference.financial_years as previous on previous.programme_year = years.programme_year - 1
@@ -212,6 +226,10 @@ COUNCIL_RETURNS = Dataset(
             on previous_year.council_code = incoming.council_code
             and previous_year.financial_year = previous.financial_year
             and previous_year.return_type = incoming.return_type
+        left join earlier as previous_return
+            on previous_return.council_code = incoming.council_code
+            and previous_return.financial_year = incoming.financial_year
+            and previous_return.return_type = incoming.return_type
     """,
 )
 

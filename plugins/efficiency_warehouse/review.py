@@ -1,10 +1,12 @@
 """The review queue: loaded rows whose warning could move a published total wait for a decision.
 
 A council return flagged by one of its dataset's ``held_for_review`` rules (too big for the council,
-an actual far below its own forecast, a cumulative figure that fell) is loaded, so nothing is lost,
-and gets a review item in ``ingest.review_items``. Until an engineer confirms it, the row is held out
-of the marts that feed releases (``int_council_returns_deduplicated``): the council's latest
-submission that is not held stands, or, if there is none, the council counts as missing. A rejected
+an actual far below its own forecast, a cumulative figure that fell, a resubmission far from the
+return it replaces) is loaded, so nothing is lost, and gets a review item in ``ingest.review_items``;
+so does a row the publication's movement gate names (``movement_gate``). Until an engineer confirms
+it, the row is held out of the marts that feed releases (``int_council_returns_deduplicated``): the
+council's latest submission that is not held stands, or, if there is none, the council counts as
+missing. A rejected
 row stays in the warehouse's history and never reaches those marts; a confirmed one goes through on
 the next build.
 """
