@@ -3,14 +3,17 @@
 
 Decide on a council return held for review: a row loaded with a warning that could move a published
 total (a figure too big for the council, an actual under half its own forecast, a cumulative figure
-that fell). Trigger it from the UI with the item's number (`make review` lists them), the decision,
+that fell, a resubmission far from the return it replaces, or a figure the publication's movement gate
+stopped). Trigger it from the UI with the item's number (`make review` lists them), the decision,
 your name and why. It records the decision in `ingest.review_items`, the table the command line
 (`python -m efficiency_warehouse.review confirm|reject`) writes too. A confirmed figure goes through
-on the next build of the marts; a rejected one never does, and stays in the history.
+on the next build of the marts, which the decision triggers (Asset `warehouse://ingest/review_items`);
+a rejected one never does, and stays in the history.
 """
 
 from airflow.sdk import Param, dag, task
 
+from efficiency_warehouse.assets import REVIEW_DECISIONS
 from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
 
 
@@ -29,7 +32,7 @@ from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
     },
 )
 def review_decision():
-    @task
+    @task(outlets=[REVIEW_DECISIONS])  # the transform rebuilds the marts with it; publication follows
     def record_decision() -> dict:
         from airflow.sdk import get_current_context
 

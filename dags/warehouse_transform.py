@@ -2,18 +2,19 @@
 ### Warehouse transform
 
 Runs `dbt build` (staging, intermediate and marts, with their data tests) when new council
-rows of any dataset have been loaded or the reference data has changed. A failing test fails the task, and
-the marts asset is not updated, so nothing downstream publishes from untested data.
+rows of any dataset have been loaded, the reference data has changed, or a held return was decided.
+A failing test fails the task, and the marts asset is not updated, so nothing downstream publishes
+from untested data.
 """
 
 from airflow.sdk import dag, task
 
-from efficiency_warehouse.assets import NATIONAL_POSITION, RAW_DATA, REFERENCE_DATA
+from efficiency_warehouse.assets import NATIONAL_POSITION, RAW_DATA, REFERENCE_DATA, REVIEW_DECISIONS
 from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
 
 
 @dag(
-    schedule=(RAW_DATA | REFERENCE_DATA),
+    schedule=(RAW_DATA | REFERENCE_DATA | REVIEW_DECISIONS),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -45,6 +45,8 @@ def test_assets_chain_the_dags_in_pipeline_order(dags):
     assert "warehouse://reference/councils" in produced["reference_data"]
     transform_schedule = str(dags["warehouse_transform"].timetable.asset_condition)
     assert "warehouse://raw/council_returns" in transform_schedule
+    assert "warehouse://ingest/review_items" in produced["review_decision"]
+    assert "warehouse://ingest/review_items" in transform_schedule, "a decision rebuilds the marts"
     assert "warehouse://marts/national_efficiency_position" in str(dags["publish_releases"].timetable.asset_condition)
 
 

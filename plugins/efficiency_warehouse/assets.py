@@ -16,4 +16,6 @@ RAW_DATA = (
     | RAW_RIEP_ALLOCATIONS
     | RAW_SIMPLIFICATION_STATUS_UPDATES
 )
+# A decision on a held return (review_decision DAG): the marts rebuild with it, and publication follows.
+REVIEW_DECISIONS = Asset("warehouse://ingest/review_items")
 NATIONAL_POSITION = Asset("warehouse://marts/national_efficiency_position")
