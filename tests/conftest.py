@@ -82,13 +82,26 @@ PIPELINE_SNAPSHOT_MODULES = frozenset(
 )
 
 
+PIPELINE_SNAPSHOTS_SCOPE = "pipeline snapshots"
+# The scopes that run a pipeline of their own go out first, one to each worker, so neither is left
+# running alone at the end; the rest follow, the scopes with most tests first.
+LONGEST_SCOPES_FIRST = (PIPELINE_SNAPSHOTS_SCOPE, "tests/test_hostile_content.py")
+
+
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class ByModuleAndPipelineSnapshots(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "pipeline snapshots" if Path(module).name in PIPELINE_SNAPSHOT_MODULES else module
+            return PIPELINE_SNAPSHOTS_SCOPE if Path(module).name in PIPELINE_SNAPSHOT_MODULES else module
+
+        def _assign_work_unit(self, node) -> None:
+            for scope in LONGEST_SCOPES_FIRST:
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+                    break
+            super()._assign_work_unit(node)
 
     return ByModuleAndPipelineSnapshots(config, log)
 

@@ -1048,6 +1048,7 @@ def _page(title: str, intro: str, body: str, generated_at: str | None, data_as_a
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
+        f"{settings.CSP_META}\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f'<header><h1>{escape(title)}</h1><p class="intro">{escape(intro)}</p>'

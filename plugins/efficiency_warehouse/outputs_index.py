@@ -62,7 +62,8 @@ def write_index(outputs: Path | None = None, held_for_review: list[dict] | None 
             link, body = html.escape(title), "<p><em>not produced by this run</em></p>"
         items.append(f"<section><h2>{link}</h2><p>{html.escape(about)}</p>{body}</section>")
     page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Efficiency warehouse outputs</title>'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"{settings.CSP_META}<title>Efficiency warehouse outputs</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
         "h2{margin-bottom:.2rem}section{border-top:1px solid #ddd;padding:.5rem 0}</style></head><body>"
         "<h1>National efficiency-returns warehouse: outputs</h1>" + "".join(items) + "</body></html>\n"

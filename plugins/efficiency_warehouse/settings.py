@@ -50,3 +50,13 @@ def data_docs_enabled() -> bool:
     """GX Data Docs are rendered after every batch unless BUILD_DATA_DOCS=0: the tests turn them off
     except for the pipeline run whose pages they check."""
     return os.environ.get("BUILD_DATA_DOCS", "1") != "0"
+
+
+# On every HTML page the project writes itself: nothing runs and nothing loads from anywhere, so markup
+# that slipped into a page from the data could do nothing; inline styles and data: images keep the pages
+# whole offline.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+    " base-uri 'none'; form-action 'none'"
+)
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'

@@ -131,9 +131,35 @@ def build_data_docs() -> Path:
     return data_docs_dir() / "index.html"
 
 
+# GX 1.24 renders unexpected values and column names into the Data Docs unescaped in places (the
+# unexpected-values tables): a cell holding "<script>" ran in the engineer's browser. GX is shown the data
+# with the five HTML-special characters swapped for look-alikes no browser reads as markup: ‹ › ⅋ ʺ ʹ for
+# < > & " '. They are in the common Latin fonts (DejaVu, Liberation, the system fonts), so the page still
+# shows what the council typed; full-width forms needed CJK fonts and showed as empty boxes. One character
+# for one, so lengths, regexes and the code value sets (codes never hold these characters) judge exactly
+# what they judged before; the findings quote the original frame and header names, so nothing stored changes.
+_MARKUP_FREE = str.maketrans({"<": "\u2039", ">": "\u203a", "&": "\u214b", '"': "\u02ba", "'": "\u02b9"})
+
+
+def markup_free(value: Any) -> Any:
+    """``value`` as GX may show it: text with no HTML-special character; anything else unchanged."""
+    return value.translate(_MARKUP_FREE) if isinstance(value, str) else value
+
+
+def _markup_free_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The frame GX sees, and its column names back to the file's own."""
+    names = {markup_free(str(column)): column for column in frame.columns}
+    shown = frame.rename(columns=lambda column: markup_free(str(column)))
+    for column in shown.columns:
+        if shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column]):
+            shown[column] = shown[column].map(markup_free)
+    return shown, names
+
+
 def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any]) -> ValidationOutcome:
     """Validate ``frame`` (indexed by source row number) against a committed suite."""
-    run = _checkpoint(suite_name).run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
+    shown, original_names = _markup_free_frame(frame)
+    run = _checkpoint(suite_name).run(batch_parameters={"dataframe": shown}, expectation_parameters=parameters)
     [result] = run.run_results.values()
     findings: list[Finding] = []
     for expectation_result in result.results:
@@ -168,8 +194,8 @@ def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, An
             mismatched = (details.get("details") or {}).get("mismatched") or {}
             facts = {
                 "missing": ", ".join(mismatched.get("missing") or []) or "none",
-                "unexpected": ", ".join(mismatched.get("unexpected") or []) or "none",
-                "observed": _show(details.get("observed_value")),
+                "unexpected": ", ".join(original_names.get(c, c) for c in mismatched.get("unexpected") or []) or "none",
+                "observed": _show(_original_names(details.get("observed_value"), original_names)),
             }
             findings.append(
                 Finding(
@@ -177,6 +203,13 @@ def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, An
                 )
             )
     return ValidationOutcome(suite_name, tuple(findings))
+
+
+def _original_names(observed: Any, original_names: dict[str, str]) -> Any:
+    """An observed list of column names (the header check) as the file had them."""
+    if isinstance(observed, list):
+        return [original_names.get(c, c) if isinstance(c, str) else c for c in observed]
+    return observed
 
 
 def _columns_of(kwargs: dict[str, Any]) -> list[str]:
