@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 
 import pytest
 
@@ -85,7 +86,10 @@ def test_good_file_loads_every_row_with_types(folders):
     assert [(r[0], r[1], float(r[2])) for r in loaded] == [(2, "E06000001", 1234.5), (3, "E07000223", 1234.5)]
     assert loaded[1][3] is not None and loaded[0][3] is None  # optional column: empty is NULL
     assert not (folders["landing"] / COUNCIL_RETURNS.name / "good.csv").exists()
-    assert (folders["received"] / manifest["kept_at_path"]).read_bytes() == csv_bytes(rows)
+    kept = folders["received"] / manifest["kept_at_path"]
+    assert kept.read_bytes() == csv_bytes(rows)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600, "the received store is the owner's only"
+    assert {stat.S_IMODE(folder.stat().st_mode) for folder in (kept.parent, kept.parent.parent)} == {0o700}
 
 
 def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(folders):

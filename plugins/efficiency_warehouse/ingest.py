@@ -99,12 +99,19 @@ def sha256_of(path: Path) -> str:
 
 
 def keep_received_file(path: Path, file_sha256: str) -> Path:
-    """Copy the file into the received store, keyed by content hash; idempotent."""
-    kept = settings.received_dir() / file_sha256[:2] / file_sha256 / path.name
+    """Copy the file into the received store, keyed by content hash; idempotent. The store is the
+    owner's only (folders 0700, files 0600): councils' files are not for every login on the machine."""
+    received = settings.received_dir()
+    kept = received / file_sha256[:2] / file_sha256 / path.name
     if not kept.exists():
-        kept.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (received, kept.parent.parent, kept.parent):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            folder.chmod(0o700)
         partial = kept.with_name(kept.name + ".partial")
-        shutil.copyfile(path, partial)
+        # created 0600, never readable by others even while it is written
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as copy:
+            with path.open("rb") as original:
+                shutil.copyfileobj(original, copy, 1 << 20)
         os.replace(partial, kept)  # atomic: a kept file is always whole
     return kept
 
