@@ -13,8 +13,8 @@ from pathlib import Path
 
 import openpyxl
 
-from efficiency_warehouse import warehouse
-from efficiency_warehouse.datasets import Dataset
+from efficiency_warehouse import ingest, warehouse
+from efficiency_warehouse.datasets import COUNCIL_RETURNS, Dataset
 
 
 @dataclass
@@ -83,6 +83,21 @@ def drop(landing: Path, dataset: Dataset, name: str, content: bytes) -> Path:
     path = folder / name
     path.write_bytes(content)
     return path
+
+
+def send_return(
+    landing: Path, code: str, value, name: str, year: str = "2010-11", kind: str = "actual", submitted="2011-07-20"
+) -> None:
+    """One council's return, written from the template's columns as a council would send it, and ingested."""
+    row = dict.fromkeys(COUNCIL_RETURNS.column_names, "") | {
+        "council_code": code,
+        "financial_year": year,
+        "return_type": kind,
+        "ni179_value_gbp_thousands": f"{value:.1f}",
+        "submitted_date": submitted,
+    }
+    drop(landing, COUNCIL_RETURNS, name, csv_bytes(COUNCIL_RETURNS.column_names, [row]))
+    assert [r.status for r in ingest.ingest_landing(COUNCIL_RETURNS)] == ["loaded"]
 
 
 def outcome_of(file_name: str) -> Outcome:

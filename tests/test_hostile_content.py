@@ -29,7 +29,15 @@ PAYLOADS = (
     f'" onmouseover="{MARKER}()" x="',
     f"' onfocus='{MARKER}()' autofocus x='",
     f'<a href="javascript:{MARKER}()">click</a>',
+    # encoded and disguised variants: entities, percent-encoding, mixed case, a tab inside the scheme
+    f"&lt;script&gt;window.{MARKER}=1&lt;/script&gt;",
+    f"&#60;img src=x onerror={MARKER}()&#62;",
+    f"%3Cscript%3Ewindow.{MARKER}%3D1%3C%2Fscript%3E",
+    f"<ScRiPt>window.{MARKER}=1</sCrIpT>",
+    f'<iframe src="jav&#x09;ascript:{MARKER}()"></iframe>',
+    f'<object data="javascript:{MARKER}()"></object><embed src="x" onload="{MARKER}()">',
 )
+EMBEDDING_TAGS = {"iframe", "object", "embed"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background"}
 
 
@@ -46,8 +54,8 @@ def base_row(landing: Path, dataset: Dataset, part: Dataset) -> dict[str, str]:
 
 def hostile_files(landing: Path) -> dict[str, list[tuple[str, bytes]]]:
     """Per dataset: for each part, one file with the payloads in every field (one row with every free-text
-    field at once, so it loads and reaches the marts, then a row per column), under a hostile file name;
-    and one file whose header holds a payload, also under a hostile name."""
+    field at once, so it loads and reaches the marts, then a row for each payload in each column), under
+    a hostile file name; and one file whose header holds a payload, also under a hostile name."""
     files: dict[str, list[tuple[str, bytes]]] = {}
     for dataset in DATASETS.values():
         for part in dataset.parts:
@@ -58,7 +66,7 @@ def hostile_files(landing: Path) -> dict[str, list[tuple[str, bytes]]]:
                 if c.sql_type == "text" and c.name not in part.key_columns and not c.allowed_values
             ]
             loads = [base | {name: PAYLOADS[i % len(PAYLOADS)] for i, name in enumerate(free_text)}]
-            rows = [base | {name: PAYLOADS[i % len(PAYLOADS)]} for i, name in enumerate(part.column_names)]
+            rows = [base | {name: payload} for name in part.column_names for payload in PAYLOADS]
             header = [*part.column_names, PAYLOADS[1]]
             files.setdefault(dataset.name, []).extend(
                 [
@@ -108,7 +116,10 @@ class DataBornMarkup(HTMLParser):
                 self.found.append(f"<{tag}> attribute name {name!r}")
             elif MARKER in value and (name.startswith("on") or tag in {"script", "svg", "img", "iframe"}):
                 self.found.append(f"<{tag} {name}={value!r}>")
-            elif name in URL_ATTRIBUTES and value.strip().lower().startswith("javascript:"):
+            elif tag in EMBEDDING_TAGS and MARKER in value:
+                self.found.append(f"<{tag} {name}={value!r}>")
+            # browsers drop whitespace and control characters inside a URL's scheme
+            elif name in URL_ATTRIBUTES and "".join(c for c in value if c > " ").lower().startswith("javascript:"):
                 self.found.append(f"<{tag} {name}={value!r}>")
 
     def handle_startendtag(self, tag, attrs):

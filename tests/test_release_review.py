@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 from conftest import pipeline_clone
-from corpus import csv_bytes, drop
+from corpus import send_return
 
-from efficiency_warehouse import ingest, movement_gate, pipeline, publish, review, warehouse
-from efficiency_warehouse.datasets import COUNCIL_RETURNS
+from efficiency_warehouse import movement_gate, pipeline, publish, review, warehouse
 
 YEAR, KIND = "2010-11", "actual"
 CYCLE = f"{YEAR}_{KIND}"
@@ -26,19 +25,6 @@ CYCLE = f"{YEAR}_{KIND}"
 def published(pipeline_snapshots, tmp_path):
     with pipeline_clone(pipeline_snapshots["full"], tmp_path / "warehouse") as root:
         yield root
-
-
-def send_return(landing: Path, code: str, value: Decimal, name: str) -> None:
-    """One council's return, written from the template's columns as a council would send it."""
-    row = dict.fromkeys(COUNCIL_RETURNS.column_names, "") | {
-        "council_code": code,
-        "financial_year": YEAR,
-        "return_type": KIND,
-        "ni179_value_gbp_thousands": f"{value:.1f}",
-        "submitted_date": "2011-07-20",
-    }
-    drop(landing, COUNCIL_RETURNS, name, csv_bytes(COUNCIL_RETURNS.column_names, [row]))
-    assert [r.status for r in ingest.ingest_landing(COUNCIL_RETURNS)] == ["loaded"]
 
 
 def rebuild_and_publish() -> dict[str, dict]:

@@ -8,10 +8,9 @@ from decimal import Decimal
 
 import pytest
 from conftest import pipeline_clone
-from corpus import csv_bytes, drop
+from corpus import send_return
 
-from efficiency_warehouse import ingest, local_airflow, outputs_index, pipeline, review, warehouse
-from efficiency_warehouse.datasets import COUNCIL_RETURNS
+from efficiency_warehouse import local_airflow, outputs_index, pipeline, review, warehouse
 
 YEAR, KIND = "2010-11", "actual"
 
@@ -43,19 +42,6 @@ def council_figure(code: str) -> Decimal:
         code,
         YEAR,
     )[0][0]
-
-
-def send_return(landing, code: str, value: Decimal, name: str) -> None:
-    """One council's return, written from the template's columns as a council would send it."""
-    row = dict.fromkeys(COUNCIL_RETURNS.column_names, "") | {
-        "council_code": code,
-        "financial_year": YEAR,
-        "return_type": KIND,
-        "ni179_value_gbp_thousands": f"{value:.1f}",
-        "submitted_date": "2011-07-20",
-    }
-    drop(landing, COUNCIL_RETURNS, name, csv_bytes(COUNCIL_RETURNS.column_names, [row]))
-    assert [r.status for r in ingest.ingest_landing(COUNCIL_RETURNS)] == ["loaded"]
 
 
 def pending_item(code: str) -> dict:
