@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import os
-import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from efficiency_warehouse import review, settings, warehouse
+from efficiency_warehouse import landing, review, settings, warehouse
 from efficiency_warehouse.datasets import Dataset
 from efficiency_warehouse.readers import UnreadableFile, read_rows
 from efficiency_warehouse.schema import ensure_ingest_tables
@@ -35,8 +34,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class FileResult:
     file_name: str
-    file_sha256: str
-    status: str  # a manifest status, or "already_processed" when nothing new was recorded
+    file_sha256: str | None  # None: refused, never opened
+    status: str  # a manifest status; "already_processed" or "refused_left_in_landing" when nothing was recorded
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -48,25 +47,24 @@ def landing_folder(dataset: Dataset) -> Path:
 
 
 def ingest_landing(dataset: Dataset, dag_run_id: str | None = None) -> list[FileResult]:
-    """Process every file waiting in the dataset's landing folder, oldest first."""
+    """Process every entry waiting in the dataset's landing folder, in order of arrival
+    (efficiency_warehouse.landing says what is opened, what is refused and how arrival is kept)."""
     folder = landing_folder(dataset)
     folder.mkdir(parents=True, exist_ok=True)
-    # In order of arrival: a later return for the same council, year and type supersedes an earlier one.
-    paths = sorted(
-        (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
-        key=lambda p: (p.stat().st_mtime, p.name),
-    )
-    if not paths:
+    if next(os.scandir(folder), None) is None:
         return []
     with warehouse.connect() as conn:
         ensure_ingest_tables(conn)
+        arrivals = landing.survey(conn, dataset.name, folder)
+        if not arrivals:
+            return []
         parameters = suite_parameters(conn, dataset)
         results = []
-        for path in paths:
-            if not path.exists():
+        for arrival in arrivals:
+            if not os.path.lexists(arrival.path):
                 continue  # taken by a concurrent run (which recorded it) after this one listed the folder
-            result = ingest_file(conn, dataset, path, parameters, dag_run_id)
-            log.info("%s: %s", path.name, result)
+            result = ingest_arrival(conn, dataset, arrival, parameters, dag_run_id)
+            log.info("%s: %s", arrival.shown_name, result)
             results.append(result)
     build_data_docs()
     return results
@@ -98,24 +96,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def keep_received_file(path: Path, file_sha256: str) -> Path:
-    """Copy the file into the received store, keyed by content hash; idempotent. The store is the
-    owner's only (folders 0700, files 0600): councils' files are not for every login on the machine."""
-    received = settings.received_dir()
-    kept = received / file_sha256[:2] / file_sha256 / path.name
-    if not kept.exists():
-        for folder in (received, kept.parent.parent, kept.parent):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            folder.chmod(0o700)
-        partial = kept.with_name(kept.name + ".partial")
-        # created 0600, never readable by others even while it is written
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as copy:
-            with path.open("rb") as original:
-                shutil.copyfileobj(original, copy, 1 << 20)
-        os.replace(partial, kept)  # atomic: a kept file is always whole
-    return kept
-
-
 def ingest_file(
     conn: psycopg.Connection,
     dataset: Dataset,
@@ -123,50 +103,109 @@ def ingest_file(
     parameters: dict[str, list[Any]],
     dag_run_id: str | None = None,
 ) -> FileResult:
-    file_sha256 = sha256_of(path)
-    kept = keep_received_file(path, file_sha256)
-    received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    """One file, arriving now: what the bench times. The DAGs go through ``ingest_landing``."""
+    info = path.lstat()
+    modified_at = datetime.fromtimestamp(info.st_mtime, tz=UTC)
+    refusal = landing.refusal_of(path, info)
+    arrival = landing.Arrival(
+        path.parent, path.name, info.st_size, modified_at, datetime.now(UTC), info.st_ino, refusal
+    )
+    return ingest_arrival(conn, dataset, arrival, parameters, dag_run_id)
+
+
+def ingest_arrival(
+    conn: psycopg.Connection,
+    dataset: Dataset,
+    arrival: landing.Arrival,
+    parameters: dict[str, list[Any]],
+    dag_run_id: str | None = None,
+) -> FileResult:
     manifest = {
         "dataset": dataset.name,
-        "file_sha256": file_sha256,
-        "file_name": path.name,
-        "file_size_bytes": path.stat().st_size,
-        "received_at": received_at,
-        "kept_at_path": str(kept.relative_to(settings.received_dir())),
+        "file_sha256": None,
+        "file_name": arrival.shown_name,
+        "file_size_bytes": arrival.size,
+        "received_at": arrival.first_seen_at,
+        "file_modified_at": arrival.modified_at,
+        "kept_at_path": None,
+        "set_aside_path": None,
         "dag_run_id": dag_run_id,
     }
+    refusal = arrival.refusal
+    if refusal is None:
+        try:
+            file_sha256, kept = landing.keep_received_copy(arrival)
+        except landing.CannotOpen as cannot:
+            refusal = str(cannot)
+    if refusal is not None:
+        return _refuse(conn, dataset, arrival, manifest, refusal)
+    manifest.update(
+        file_sha256=file_sha256,
+        file_size_bytes=kept.stat().st_size,
+        kept_at_path=str(kept.relative_to(settings.received_dir())),
+    )
+    name = arrival.shown_name
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"ingest:{dataset.name}",))
+        landing.forget(conn, dataset.name, arrival)
         earlier = conn.execute(
             "select manifest_id, file_name from ingest.load_manifest"
             " where dataset = %s and file_sha256 = %s and status <> 'duplicate'",
             (dataset.name, file_sha256),
         ).fetchone()
-        if earlier and earlier[1] == path.name:
+        if earlier and earlier[1] == name:
             # Processed before (a retry after the landing file could not be removed, or the very
             # same file dropped again): nothing new to record.
-            result = FileResult(path.name, file_sha256, "already_processed")
+            result = FileResult(name, file_sha256, "already_processed")
         elif earlier:
             message = f"same content as '{earlier[1]}' (manifest {earlier[0]}): not loaded again"
             _insert_manifest(conn, None, manifest, "duplicate", 0, 0, 0, message, duplicate_of=earlier[0])
-            result = FileResult(path.name, file_sha256, "duplicate", error_message=message)
+            result = FileResult(name, file_sha256, "duplicate", error_message=message)
         else:
-            result = _load_new_file(conn, dataset, path, manifest, parameters)
+            # Read from the kept copy, named as sent: the landing entry is never opened twice.
+            result = _load_new_file(conn, dataset, kept, name, manifest, parameters)
     # Only after the commit: a failed load leaves the file waiting for the retry. A concurrent run
     # that processed the same file (serialised by the lock above) may have removed it already.
-    path.unlink(missing_ok=True)
+    landing.remove(arrival)
     return result
 
 
+def _refuse(
+    conn: psycopg.Connection, dataset: Dataset, arrival: landing.Arrival, manifest: dict[str, Any], reason: str
+) -> FileResult:
+    """Record a landing entry that is never opened, and move it aside as it is."""
+    manifest_id = conn.execute(
+        "select nextval(pg_get_serial_sequence('ingest.load_manifest', 'manifest_id'))"
+    ).fetchone()[0]
+    conn.commit()
+    moved = landing.set_aside(dataset.name, arrival, manifest_id)
+    if moved is None:  # logged: it is seen, and tried, again next run
+        return FileResult(arrival.shown_name, None, "refused_left_in_landing", error_message=reason)
+    where = moved.relative_to(settings.set_aside_dir())
+    message = f"'{arrival.shown_name}' was not read: {reason} It was moved to {where} under the set-aside folder."
+    with conn.transaction():
+        _insert_manifest(conn, manifest_id, manifest | {"set_aside_path": str(where)}, "refused", 0, 0, 0, message)
+        landing.forget(conn, dataset.name, arrival)
+    return FileResult(arrival.shown_name, None, "refused", error_message=message)
+
+
 def _load_new_file(
-    conn: psycopg.Connection, dataset: Dataset, path: Path, manifest: dict[str, Any], parameters: dict[str, list[Any]]
+    conn: psycopg.Connection,
+    dataset: Dataset,
+    kept: Path,
+    name: str,
+    manifest: dict[str, Any],
+    parameters: dict[str, list[Any]],
 ) -> FileResult:
     # The manifest row is written last, with the final counts; its id is taken now so the file's
     # quarantined rows and warnings can point at it (their foreign keys are checked at commit).
     manifest_id = conn.execute(
         "select nextval(pg_get_serial_sequence('ingest.load_manifest', 'manifest_id'))"
     ).fetchone()[0]
-    record = _Recorder(conn, dataset, manifest_id, path.name, manifest)
+    record = _Recorder(conn, dataset, manifest_id, name, manifest)
+    # The kept copy bears the name as sent (cut only if too long for a file system once escaped), so every
+    # message names the file as the sender knows it.
+    path = kept
     try:
         parts = _read_parts(path, dataset)
     except UnreadableFile as unreadable:
@@ -222,7 +261,7 @@ def _read_parts(path: Path, dataset: Dataset) -> list[tuple[Dataset, pd.DataFram
     a CSV holds one section, recognised by its header."""
     if not dataset.sections:
         parts = [(dataset, read_rows(path, dataset))]
-    elif path.suffix.lower() in (".xlsx", ".xlsm") or path.read_bytes()[:2] == b"PK":
+    elif path.suffix.lower() in (".xlsx", ".xlsm") or _starts_with(path, b"PK"):
         parts = [(section, read_rows(path, section, sheet=section.landing_sheet)) for section in dataset.sections]
     else:
         parts = [_csv_section(path, dataset)]
@@ -231,6 +270,11 @@ def _read_parts(path: Path, dataset: Dataset) -> list[tuple[Dataset, pd.DataFram
             where = f"sheet '{part.landing_sheet}' of '{path.name}'" if dataset.sections else f"'{path.name}'"
             raise UnreadableFile("no_data_rows", f"{where} has a header but no data rows: there is nothing to load.")
     return parts
+
+
+def _starts_with(path: Path, prefix: bytes) -> bool:
+    with path.open("rb") as stream:
+        return stream.read(len(prefix)) == prefix
 
 
 def _csv_section(path: Path, dataset: Dataset) -> tuple[Dataset, pd.DataFrame]:
@@ -364,14 +408,15 @@ def _insert_manifest(
     row = conn.execute(
         """
         insert into ingest.load_manifest
-            (manifest_id, dataset, file_sha256, file_name, file_size_bytes, received_at, status,
-             rows_read, rows_loaded, rows_quarantined, error_message, duplicate_of, kept_at_path, dag_run_id)
+            (manifest_id, dataset, file_sha256, file_name, file_size_bytes, received_at, file_modified_at, status,
+             rows_read, rows_loaded, rows_quarantined, error_message, duplicate_of, kept_at_path, set_aside_path,
+             dag_run_id)
         overriding system value
         values
             (coalesce(%(manifest_id)s, nextval(pg_get_serial_sequence('ingest.load_manifest', 'manifest_id'))),
-             %(dataset)s, %(file_sha256)s, %(file_name)s, %(file_size_bytes)s, %(received_at)s, %(status)s,
-             %(rows_read)s, %(rows_loaded)s, %(rows_quarantined)s, %(error_message)s, %(duplicate_of)s,
-             %(kept_at_path)s, %(dag_run_id)s)
+             %(dataset)s, %(file_sha256)s, %(file_name)s, %(file_size_bytes)s, %(received_at)s,
+             %(file_modified_at)s, %(status)s, %(rows_read)s, %(rows_loaded)s, %(rows_quarantined)s,
+             %(error_message)s, %(duplicate_of)s, %(kept_at_path)s, %(set_aside_path)s, %(dag_run_id)s)
         returning manifest_id
         """,
         {
@@ -381,11 +426,22 @@ def _insert_manifest(
             "rows_read": rows_read,
             "rows_loaded": rows_loaded,
             "rows_quarantined": rows_quarantined,
-            "error_message": error_message,
+            "error_message": _bounded(error_message),
             "duplicate_of": duplicate_of,
         },
     ).fetchone()
     return row[0]
+
+
+# A manifest message is read in a list of files: the quarantine holds every finding in full.
+MESSAGE_CHARACTERS = 2_000
+
+
+def _bounded(message: str | None) -> str | None:
+    if message is None or len(message) <= MESSAGE_CHARACTERS:
+        return message
+    more = len(message) - MESSAGE_CHARACTERS
+    return f"{message[:MESSAGE_CHARACTERS]}… ({more:,} characters more: the quarantine has every finding)"
 
 
 def _write_findings(

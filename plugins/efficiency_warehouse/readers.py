@@ -32,11 +32,13 @@ import io
 import itertools
 import re
 import warnings
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from efficiency_warehouse import settings
 from efficiency_warehouse.datasets import Dataset
 
 # The first data row is row 2, as a spreadsheet shows it under its header row.
@@ -70,13 +72,24 @@ def sheet_name_for(dataset: Dataset) -> str:
     return getattr(dataset, "landing_sheet", None) or DEFAULT_SHEET
 
 
-def read_rows(path: Path, dataset: Dataset, sheet: str | None = None) -> pd.DataFrame:
+def read_rows(
+    path: Path, dataset: Dataset, sheet: str | None = None, limits: settings.ReadingLimits | None = None
+) -> pd.DataFrame:
     """Rows of ``path`` as text, indexed by source row number, with the template's columns.
 
     ``sheet`` names the worksheet for a workbook (default: the dataset's ``landing_sheet``, else
-    ``"Return"``); it is ignored for CSV.
+    ``"Return"``); it is ignored for CSV. A file beyond ``limits`` (default: the settings) is refused
+    before the part that would cost the memory or the time is read.
     """
+    limits = limits or settings.reading_limits()
     suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        raise UnreadableFile(
+            "file_too_large",
+            f"'{path.name}' is {size:,} bytes; the warehouse reads files of up to {limits.file_bytes:,} bytes "
+            "(LANDING_MAX_FILE_BYTES). A return is far smaller: check that it is the right file.",
+        )
     data = path.read_bytes()
     if not data.strip():
         raise UnreadableFile("empty_file", f"'{path.name}' is empty: there is nothing to load.")
@@ -94,12 +107,58 @@ def read_rows(path: Path, dataset: Dataset, sheet: str | None = None) -> pd.Data
                 f"'{path.name}' is named {suffix} but is not an Excel workbook (it may be a CSV or another file "
                 f"renamed): open it in Excel, {_SAVE_AS}, and send it again.",
             )
-        frame = _read_workbook(path, data, dataset, sheet or sheet_name_for(dataset))
+        _check_expanded_size(path, data, limits)
+        frame = _read_workbook(path, data, dataset, sheet or sheet_name_for(dataset), limits)
     elif suffix in CSV_SUFFIXES:
-        frame = _read_csv(path, data, dataset)
+        frame = _read_csv(path, data, dataset, limits)
     else:
         raise UnreadableFile("file_format", f"'{path.name}' is not a CSV file or an Excel workbook: {expected}.")
+    _check_cells(path, frame, limits)
     return frame
+
+
+# --- limits ---------------------------------------------------------------------------------------
+
+
+def _too_many(path: Path, what: str, found: str, limit: int, variable: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"too_many_{what}",
+        f"'{path.name}' has {found} {what}; the warehouse reads at most {limit:,} ({variable}). A return has "
+        "far fewer: check that it is the right file, and that nothing was pasted far outside the table.",
+    )
+
+
+def _check_expanded_size(path: Path, data: bytes, limits: settings.ReadingLimits) -> None:
+    """A workbook is a zip: the sizes its parts declare are checked before anything is decompressed (and
+    Python's zip reader stops at the declared size, so a part cannot expand past it)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        return  # the workbook reader says why it cannot be opened
+    if expanded > limits.workbook_expanded_bytes:
+        raise UnreadableFile(
+            "workbook_too_large",
+            f"'{path.name}' is {len(data):,} bytes but expands to {expanded:,} bytes when opened; the warehouse "
+            f"opens workbooks of up to {limits.workbook_expanded_bytes:,} bytes expanded "
+            "(LANDING_MAX_WORKBOOK_EXPANDED_BYTES). A return expands to far less: check that it is the right "
+            "file, or copy the return's rows into a new workbook from the template.",
+        )
+
+
+def _check_cells(path: Path, frame: pd.DataFrame, limits: settings.ReadingLimits) -> None:
+    if len(frame) > limits.rows:
+        raise _too_many(path, "rows", f"{len(frame):,}", limits.rows, "LANDING_MAX_ROWS")
+    for column in frame.columns:
+        lengths = frame[column].map(len, na_action="ignore")  # every cell is text, or None when blank
+        longest = lengths.max() if lengths.notna().any() else 0
+        if len(column) > limits.cell_characters or longest > limits.cell_characters:
+            where = "a column name" if len(column) > limits.cell_characters else f"row {lengths.idxmax()}, column"
+            raise UnreadableFile(
+                "cell_too_long",
+                f"'{path.name}' has {where} '{column[:60]}' holding more than {limits.cell_characters:,} "
+                "characters (LANDING_MAX_CELL_CHARACTERS): shorten it and send the file again.",
+            )
 
 
 # --- shared ---------------------------------------------------------------------------------------
@@ -163,7 +222,9 @@ def _finish(
 # --- workbooks ------------------------------------------------------------------------------------
 
 
-def _read_workbook(path: Path, data: bytes, dataset: Dataset, wanted: str) -> pd.DataFrame:
+def _read_workbook(
+    path: Path, data: bytes, dataset: Dataset, wanted: str, limits: settings.ReadingLimits
+) -> pd.DataFrame:
     import openpyxl  # imported here: DAG files import this module and must parse fast
     from openpyxl.utils import get_column_letter
 
@@ -179,11 +240,13 @@ def _read_workbook(path: Path, data: bytes, dataset: Dataset, wanted: str) -> pd
                 f"open it in Excel, {_SAVE_AS}, and send it again.",
             ) from error
         try:
-            worksheet = _data_sheet(path, workbook, dataset, wanted)
+            worksheet = _data_sheet(path, workbook, dataset, wanted, limits)
             rows, row_numbers = [], []
-            for number, texts in _sheet_rows(worksheet):
+            for number, texts in _sheet_rows(path, worksheet, limits):
                 rows.append(texts)
                 row_numbers.append(number)
+                if len(rows) > limits.rows + HEADER_SEARCH_ROWS:
+                    raise _too_many(path, "rows", f"more than {limits.rows:,}", limits.rows, "LANDING_MAX_ROWS")
         finally:
             workbook.close()
     if not rows:
@@ -204,7 +267,7 @@ def _sheet_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _data_sheet(path: Path, workbook, dataset: Dataset, wanted: str):
+def _data_sheet(path: Path, workbook, dataset: Dataset, wanted: str, limits: settings.ReadingLimits):
     """The sheet named ``wanted`` (case and spaces aside); else the only sheet holding the header."""
     worksheets = workbook.worksheets  # not chart sheets
     for worksheet in worksheets:
@@ -217,7 +280,7 @@ def _data_sheet(path: Path, workbook, dataset: Dataset, wanted: str):
     holding = []
     for worksheet in worksheets:
         first_rows = []
-        for _, texts in _sheet_rows(worksheet):
+        for _, texts in _sheet_rows(path, worksheet, limits):
             first_rows.append({_column_name(text) for text in texts})
             if len(first_rows) == HEADER_SEARCH_ROWS:
                 break
@@ -236,10 +299,21 @@ def _data_sheet(path: Path, workbook, dataset: Dataset, wanted: str):
     )
 
 
-def _sheet_rows(worksheet):
-    """(row number, cell texts) of every row that is not blank, in order."""
+def _sheet_rows(path: Path, worksheet, limits: settings.ReadingLimits):
+    """(row number, cell texts) of every row that is not blank, in order; no wider than the limit."""
     worksheet.reset_dimensions()  # some writers record a wrong used range; read every row there is
     for cells in worksheet.iter_rows():
+        if len(cells) > limits.columns:
+            beyond = next((cell for cell in cells[limits.columns :] if cell.value is not None), None)
+            if beyond is not None:
+                raise _too_many(
+                    path,
+                    "columns",
+                    f"a value in column {beyond.column_letter} (row {beyond.row}), so more than {limits.columns:,}",
+                    limits.columns,
+                    "LANDING_MAX_COLUMNS",
+                )
+            cells = cells[: limits.columns]  # formatted but empty: nothing is lost
         texts = [_cell_text(cell) for cell in cells]
         for cell, text in zip(cells, texts, strict=True):
             if text is not None:
@@ -288,11 +362,12 @@ def _number_text(value: float) -> str:
 # --- CSV ------------------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, data: bytes, dataset: Dataset) -> pd.DataFrame:
+def _read_csv(path: Path, data: bytes, dataset: Dataset, limits: settings.ReadingLimits) -> pd.DataFrame:
     text, encoding = _decode(path, data)
     if not text.strip():
         raise UnreadableFile("empty_file", f"'{path.name}' is empty: there is nothing to load.")
     delimiter = _delimiter(text, dataset)
+    _check_csv_shape(path, text, delimiter, limits)
     incomplete: list[int] = []
     try:
         records = pd.read_csv(
@@ -328,6 +403,21 @@ def _read_csv(path: Path, data: bytes, dataset: Dataset) -> pd.DataFrame:
     frame = _finish(path, dataset, body, header, lambda p: p + 1, attrs)
     frame.attrs["incomplete_rows"] = [row for row in incomplete if row in frame.index]
     return frame
+
+
+def _check_csv_shape(path: Path, text: str, delimiter: str, limits: settings.ReadingLimits) -> None:
+    """Lines and the width of the header rows, counted before the file is parsed: a later line wider than
+    its header is refused by the parse itself (csv_structure)."""
+    lines = text.count("\n")
+    if lines > limits.rows + HEADER_SEARCH_ROWS:
+        raise _too_many(path, "rows", f"{lines:,} lines, so more than {limits.rows:,}", limits.rows, "LANDING_MAX_ROWS")
+    head = itertools.islice(io.StringIO(text, newline=""), HEADER_SEARCH_ROWS)
+    try:
+        widest = max((len(record) for record in csv.reader(head, delimiter=delimiter)), default=0)
+    except csv.Error:
+        return  # the parse says what is wrong with it
+    if widest > limits.columns:
+        raise _too_many(path, "columns", f"{widest:,}", limits.columns, "LANDING_MAX_COLUMNS")
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:

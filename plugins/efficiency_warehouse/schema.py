@@ -33,6 +33,41 @@ create table if not exists ingest.load_manifest (
     dag_run_id         text,
     constraint rows_add_up check (rows_read = rows_loaded + rows_quarantined)
 );
+-- Refused entries of a landing folder (links, folders, unreadable files) are recorded but never opened:
+-- no content hash, no kept copy; they are moved aside instead. The file's own modification time is kept
+-- beside its arrival (received_at: when the warehouse first saw it).
+alter table ingest.load_manifest alter column file_sha256 drop not null;
+alter table ingest.load_manifest alter column kept_at_path drop not null;
+alter table ingest.load_manifest add column if not exists file_modified_at timestamptz;
+alter table ingest.load_manifest add column if not exists set_aside_path text;
+do $$
+begin
+    if not exists (
+        select from pg_constraint
+        where conname = 'load_manifest_status_check' and pg_get_constraintdef(oid) like '%refused%'
+    ) then
+        alter table ingest.load_manifest drop constraint if exists load_manifest_status_check;
+        alter table ingest.load_manifest add constraint load_manifest_status_check
+            check (status in ('loaded', 'loaded_with_quarantine', 'rejected', 'duplicate', 'refused'));
+        alter table ingest.load_manifest add constraint refused_entries_never_opened check (
+            case when status = 'refused' then file_sha256 is null and kept_at_path is null
+                 else file_sha256 is not null and kept_at_path is not null end
+        );
+    end if;
+end
+$$;
+
+-- Entries seen in a landing folder and not yet recorded in the manifest: when each was first seen is
+-- its arrival (efficiency_warehouse.landing).
+create table if not exists ingest.landing_arrivals (
+    dataset            text        not null,
+    file_name          text        not null,
+    file_size_bytes    bigint      not null,
+    file_modified_at   timestamptz not null,
+    first_seen_at      timestamptz not null default now(),
+    primary key (dataset, file_name, file_size_bytes, file_modified_at)
+);
+
 -- The same bytes are processed once; later deliveries of them are recorded as duplicates.
 create unique index if not exists load_manifest_one_processing_per_content
     on ingest.load_manifest (dataset, file_sha256) where status <> 'duplicate';

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(os.environ.get("EFFICIENCY_WAREHOUSE_HOME", Path(__file__).resolve().parents[2]))
@@ -24,6 +25,12 @@ def landing_dir() -> Path:
 def received_dir() -> Path:
     """Every file ever received, kept by content hash, whatever became of its rows."""
     return _path("RECEIVED_DIR", data_dir() / "received")
+
+
+def set_aside_dir() -> Path:
+    """Entries refused from landing (links, folders, unreadable files), moved here as they were, beside
+    the landing folder (the same file system, so the move is a rename)."""
+    return _path("SET_ASIDE_DIR", landing_dir().parent / "set_aside")
 
 
 def outputs_dir() -> Path:
@@ -60,3 +67,26 @@ CONTENT_SECURITY_POLICY = (
     " base-uri 'none'; form-action 'none'"
 )
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+
+
+@dataclass(frozen=True)
+class ReadingLimits:
+    """What one received file may hold. A file beyond any of them is rejected with the limit named, before
+    the part that would cost the memory or time is read. Far above any real return (a council's is one
+    row a cycle; a RIEP report, a few dozen rows a sheet), far below what would stall the ingest."""
+
+    file_bytes: int
+    rows: int
+    columns: int
+    cell_characters: int
+    workbook_expanded_bytes: int  # a workbook is a zip: its parts' size once decompressed
+
+
+def reading_limits() -> ReadingLimits:
+    return ReadingLimits(
+        file_bytes=int(os.environ.get("LANDING_MAX_FILE_BYTES", 20_000_000)),
+        rows=int(os.environ.get("LANDING_MAX_ROWS", 100_000)),
+        columns=int(os.environ.get("LANDING_MAX_COLUMNS", 100)),
+        cell_characters=int(os.environ.get("LANDING_MAX_CELL_CHARACTERS", 5_000)),
+        workbook_expanded_bytes=int(os.environ.get("LANDING_MAX_WORKBOOK_EXPANDED_BYTES", 100_000_000)),
+    )
