@@ -182,6 +182,9 @@ def test_a_link_a_folder_or_a_pipe_is_never_opened_only_recorded_and_set_aside(l
     assert (landing_folders["set_aside"] / manifest["return_E06000002.csv"]["set_aside_path"]).is_symlink()
     assert stat.S_ISFIFO((landing_folders["set_aside"] / manifest["pipe.csv"]["set_aside_path"]).lstat().st_mode)
     assert list(returns.iterdir()) == [], "every entry was taken out of the landing folder"
+    set_aside = landing_folders["set_aside"]
+    set_aside_folders = [set_aside, set_aside / COUNCIL_RETURNS.name, *(set_aside / COUNCIL_RETURNS.name).iterdir()]
+    assert {stat.S_IMODE(folder.stat().st_mode) for folder in set_aside_folders} == {0o700}
     assert all(b"not-for-any-council" not in p.read_bytes() for p in files_under(landing_folders["received"]))
     assert secret.read_bytes() == SECRET, "a link's target is never touched"
 

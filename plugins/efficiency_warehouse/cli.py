@@ -132,10 +132,14 @@ def print_summary(since: datetime | None = None) -> None:
                    count(*) filter (where status in ('loaded', 'loaded_with_quarantine')),
                    count(*) filter (where status = 'rejected'),
                    count(*) filter (where status = 'duplicate'),
-                   coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
+                   coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0),
+                   count(*) filter (where status = 'refused')
             from ingest.load_manifest
             """
         ).fetchone()
+        waiting = 0
+        if conn.execute("select to_regclass('ingest.landing_arrivals')").fetchone()[0]:  # older warehouses
+            waiting = conn.execute("select count(*) from ingest.landing_arrivals").fetchone()[0]
         position = conn.execute(
             """
             select financial_year, return_type, councils_reported, councils_expected,
@@ -145,8 +149,14 @@ def print_summary(since: datetime | None = None) -> None:
             """
         ).fetchall()
     print()
-    print("Files received: {} ({} loaded, {} rejected, {} duplicates); rows loaded {}, quarantined {}".format(*files))
+    *counts, refused = files
+    print("Files received: {} ({} loaded, {} rejected, {} duplicates); rows loaded {}, quarantined {}".format(*counts))
     print(f"  {new_files} of them new in this run")
+    if refused:
+        print(f"  {refused} refused, never opened, and set aside (links, folders, unreadable files):")
+        print(f"    {settings.set_aside_dir()}")
+    if waiting:
+        print(f"  {waiting} seen in landing and not taken yet (hidden files: uploads in progress?): see the task log")
     print("  see ingest.load_manifest and ingest.quarantined_rows")
     if held:
         print(f"  {held} returns held for review, out of the releases until decided: make review")

@@ -111,9 +111,9 @@ def survey(conn: psycopg.Connection, dataset_name: str, folder: Path) -> list[Ar
             if now - seen_at < HIDDEN_FILE_GRACE:
                 log.warning(
                     "%s: a hidden file, taken for an upload still being written; left to finish (it is refused "
-                    "if still there, unchanged, %s after it was first seen at %s)",
+                    "if still there, unchanged, %d hours after it was first seen at %s)",
                     shown(name),
-                    HIDDEN_FILE_GRACE,
+                    HIDDEN_FILE_GRACE.total_seconds() // 3600,
                     seen_at.isoformat(timespec="seconds"),
                 )
                 continue
@@ -222,8 +222,11 @@ def storable_name(name: str, limit: int = 255) -> str:
 def set_aside(dataset_name: str, arrival: Arrival, manifest_id: int) -> Path | None:
     """Move a refused entry out of the landing folder, as it is (a link stays a link); None if it could
     not be moved (it is then seen again next run)."""
-    target_folder = settings.set_aside_dir() / dataset_name / str(manifest_id)
-    target_folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    root = settings.set_aside_dir()
+    target_folder = root / dataset_name / str(manifest_id)
+    for folder in (root, root / dataset_name, target_folder):  # what was refused is nobody else's to read
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
     target = target_folder / arrival.name
     try:
         os.rename(arrival.path, target)  # renames the entry, never its target
