@@ -18,9 +18,10 @@ from efficiency_warehouse import settings, warehouse
 
 def seed_landing_if_empty() -> int:
     """Put the sample files in each landing folder that has no files waiting; return how many."""
-    from efficiency_warehouse import sample_data, sample_riep_data
+    from efficiency_warehouse import landing, sample_data, sample_riep_data
     from efficiency_warehouse.datasets import DATASETS
     from efficiency_warehouse.ingest import landing_folder
+    from efficiency_warehouse.schema import ensure_ingest_tables
 
     writers = {
         "council_baselines": sample_data.write_sample_baselines,
@@ -30,10 +31,14 @@ def seed_landing_if_empty() -> int:
         "simplification_status_updates": sample_riep_data.write_sample_status_updates,
     }
     written = 0
-    for name, write in writers.items():
-        folder = landing_folder(DATASETS[name])
-        if not (folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir())):
-            written += len(write(folder))
+    with warehouse.connect() as conn:
+        ensure_ingest_tables(conn)
+        for name, write in writers.items():
+            folder = landing_folder(DATASETS[name])
+            if not (folder.is_dir() and any(p.is_file() and not p.name.startswith(".") for p in folder.iterdir())):
+                written += len(write(folder))
+                # The sample files replay 2008-2011: they arrive when they would have, not today.
+                landing.replay_arrivals(conn, name, folder)
     return written
 
 

@@ -126,6 +126,29 @@ def survey(conn: psycopg.Connection, dataset_name: str, folder: Path) -> list[Ar
     return sorted(arrivals, key=lambda a: (a.first_seen_at, a.modified_at, a.shown_name))
 
 
+def replay_arrivals(conn: psycopg.Connection, dataset_name: str, folder: Path) -> int:
+    """For the sample files only, which replay the programme's history: record each file in ``folder`` as
+    first seen when it would have arrived, the modification time the sample writer gave it, so the as-at
+    marts and releases look as they would have then. Real deliveries never pass here."""
+    recorded = 0
+    with conn.transaction():
+        for entry in os.scandir(folder):
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            modified_at = datetime.fromtimestamp(info.st_mtime_ns / 1e9, tz=UTC)
+            recorded += conn.execute(
+                """
+                insert into ingest.landing_arrivals
+                    (dataset, file_name, file_size_bytes, file_modified_at, first_seen_at)
+                values (%s, %s, %s, %s, %s)
+                on conflict do nothing
+                """,
+                (dataset_name, shown(entry.name), info.st_size, modified_at, modified_at),
+            ).rowcount
+    return recorded
+
+
 def refusal_of(path: Path, info: os.stat_result | None = None) -> str | None:
     """Why the entry at ``path`` is not to be opened, or None for a regular file."""
     info = info or path.lstat()
