@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pandas as pd
@@ -59,6 +60,40 @@ def test_one_release_per_cycle_each_complete_and_self_describing(releases):
         assert all(c["schema:unitText"] == "GBP millions" for c in money)
     councils = list(csv.DictReader(io.StringIO((version / "council_efficiency.csv").read_text())))
     assert len(councils) == 353 and all(c["council_code"].startswith("E") for c in councils)
+
+
+def test_each_release_is_as_at_its_cycle_and_says_so(releases):
+    manifests = {p.parent.parent.name: json.loads(p.read_text()) for p in releases.glob("*/v1/manifest.json")}
+    # The sample returns replay their arrival: 2009-10's actual had late corrections on 16 August 2010.
+    assert manifests["2009-10_forecast"]["as_at"] == "2009-11-01T00:00:00+00:00"
+    assert manifests["2009-10_actual"]["closes_at"] == "2010-07-31T23:00:00+00:00"  # end of 31 July, BST
+    assert manifests["2009-10_actual"]["as_at"] == "2010-08-16T09:00:00+00:00"
+    assert all(m["cut_off_rule"] == publish.CUT_OFF_RULE for m in manifests.values())
+    log = list(csv.DictReader(io.StringIO((releases / "2009-10_forecast" / "revisions.csv").read_text())))
+    assert log[0]["as_at"] == "2009-11-01T00:00:00+00:00"
+    # An October release judges low reporters on the forecast: the July actual came later.
+    released = {
+        c["council_code"]: c["is_low_reporter"]
+        for c in csv.DictReader(
+            io.StringIO((releases / "2008-09_forecast" / "v1" / "council_efficiency.csv").read_text())
+        )
+    }
+    with warehouse.connect() as conn:
+        judged_on_forecast = dict(
+            conn.execute(
+                "select council_code, coalesce(forecast_share_of_baseline < low_reporter_threshold_share, false)"
+                " from marts.council_efficiency_position where financial_year = '2008-09'"
+                " and forecast_share_of_baseline is not null"
+            ).fetchall()
+        )
+        judged_now = dict(
+            conn.execute(
+                "select council_code, is_low_reporter from marts.council_efficiency_position"
+                " where financial_year = '2008-09' and is_low_reporter is not null"
+            ).fetchall()
+        )
+    assert {code: flag == "true" for code, flag in released.items() if flag} == judged_on_forecast
+    assert judged_on_forecast != judged_now, "the sample has councils whose actual changed the flag"
 
 
 def test_publishing_again_with_the_same_figures_publishes_nothing_new(releases):
@@ -120,8 +155,9 @@ def test_a_resubmission_publishes_a_new_version_with_its_changes_and_keeps_the_o
     log = list(csv.DictReader(io.StringIO((releases / "2009-10_actual" / "revisions.csv").read_text())))
     assert [(e["version"], e["reason"]) for e in log] == [
         ("v1", "first publication"),
-        ("v2", "a resubmission changed published figures"),
+        ("v2", f"late correction received {datetime.now(UTC).date().isoformat()}"),
     ]
+    assert log[1]["as_at"][:10] == datetime.now(UTC).date().isoformat(), "as at the late correction's arrival"
     with warehouse.connect() as conn:
         published = conn.execute(
             "select version, ni179_value_gbp_thousands::text from published.council_efficiency"

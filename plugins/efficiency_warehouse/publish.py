@@ -90,33 +90,24 @@ TABLES = (
         {},
         "regional_efficiency_position",
     ),
+    # As at the cycle (marts.council_efficiency_as_at_cycle): the flags from what was known then, never
+    # from a later cycle. The national and regional tables count only the cycle's own returns, all of
+    # which the cycle's as-at time reaches (a dbt test holds them to the as-at council mart).
     Table(
         "council_efficiency",
         "NI 179 by council",
         """
-        select council_code, council_name, council_type, region_code, region_name, financial_year,
-               %(return_type)s as return_type,
-               case when %(return_type)s = 'forecast' then forecast_gbp_thousands else actual_gbp_thousands end
-                   as ni179_value_gbp_thousands,
-               baseline_gbp_thousands,
-               case when %(return_type)s = 'forecast' then forecast_share_of_baseline else actual_share_of_baseline end
-                   as share_of_baseline,
-               case when %(return_type)s = 'forecast' then is_forecast_missing else is_actual_missing end
-                   as is_return_missing,
+        select council_code, council_name, council_type, region_code, region_name, financial_year, return_type,
+               ni179_value_gbp_thousands, baseline_gbp_thousands, share_of_baseline, is_return_missing,
                is_low_reporter
-        from marts.council_efficiency_position
-        where financial_year = %(financial_year)s
+        from marts.council_efficiency_as_at_cycle
+        where financial_year = %(financial_year)s and return_type = %(return_type)s
         order by council_code
         """,
         ("council_code", "financial_year", "return_type"),
         "council_efficiency__publication",
-        {
-            "return_type": "forecast (October of the year) or actual (July after it)",
-            "ni179_value_gbp_thousands": "The council's latest accepted NI 179 figure of this return type, £ thousands",
-            "share_of_baseline": "ni179_value_gbp_thousands / baseline_gbp_thousands",
-            "is_return_missing": "True when the council has filed no accepted return of this type for the year",
-        },
-        "council_efficiency_position",
+        {"return_type": "forecast (October of the year) or actual (July after it)"},
+        "council_efficiency_as_at_cycle",
     ),
 )
 
@@ -131,6 +122,7 @@ class Cycle:
     label: str
     financial_year: str
     return_type: str
+    closes_at: datetime
 
     @property
     def slug(self) -> str:
@@ -145,19 +137,38 @@ def dbt_target_dir() -> Path:
     return Path(os.environ.get("DBT_TARGET_PATH", settings.dbt_project_dir() / "target"))
 
 
+CUT_OFF_RULE = (
+    "A cycle closes at the end of the last day of its filing window, London time (forecasts 31 October, "
+    "actuals 31 July); a return counts if it had arrived by then, on the warehouse's arrival clock. A return "
+    "of the cycle's own arriving later is a late return: it publishes the cycle's next version, as at its "
+    "arrival. Returns of later cycles never change an earlier cycle's release."
+)
+
+
 def reported_cycles() -> list[Cycle]:
-    """The cycles that have any accepted return: those that can be published."""
+    """The cycles that have closed and have any accepted return: those that can be published. An open
+    cycle is not published: its figures are not as at its close until it has closed."""
     with warehouse.connect() as conn:
         rows = conn.execute(
             """
-            select cycles.cycle_number, cycles.cycle_label, cycles.financial_year, cycles.return_type
+            select cycles.cycle_number, cycles.cycle_label, cycles.financial_year, cycles.return_type,
+                   cycles.closes_at
             from marts.return_cycles as cycles
             join marts.national_efficiency_position as national using (financial_year, return_type)
-            where national.councils_reported > 0
+            where national.councils_reported > 0 and cycles.closes_at <= now()
             order by cycles.cycle_number
             """
         ).fetchall()
     return [Cycle(*row) for row in rows]
+
+
+def as_at(cycle: Cycle) -> datetime:
+    """What the cycle's figures are as at: its close, or the arrival of its latest late return."""
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            "select max(as_at) from marts.council_efficiency_as_at_cycle where cycle_number = %s", (cycle.number,)
+        ).fetchone()
+    return row[0] or cycle.closes_at
 
 
 def publish_all() -> list[dict[str, Any]]:
@@ -205,7 +216,11 @@ def revision_reason(previous: Path, cycle: Cycle) -> str:
     reflected = set(manifest.get("reference_corrections", []))  # absent: published before any correction
     reasons = [description for number, description in reference_corrections() if number not in reflected]
     used = {source["sha256"] for source in manifest.get("source_files", [])}
-    if any(source["sha256"] not in used for source in _source_files(cycle)):
+    new_sources = [source for source in _source_files(cycle) if source["sha256"] not in used]
+    late = [s for s in new_sources if datetime.fromisoformat(s["received_at"]) > cycle.closes_at]
+    if late:
+        reasons.append(f"late correction received {max(s['received_at'] for s in late)[:10]}")
+    elif new_sources:
         reasons.append("a resubmission changed published figures")
     return "; ".join(reasons) or "published figures changed (no new returns or reference corrections)"
 
@@ -365,6 +380,7 @@ def _write_version(
     review: dict[str, list[dict[str, Any]]],
 ) -> Path:
     published_at = datetime.now(UTC).replace(microsecond=0)
+    figures_as_at = as_at(cycle).astimezone(UTC).isoformat()
     staging = cycle_dir / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -379,18 +395,22 @@ def _write_version(
     log_entry = {
         "version": version,
         "published_at": published_at.isoformat(),
+        "as_at": figures_as_at,
         "reason": reason,
         "figures_changed": str(len(changes)),
         "tables_changed": ", ".join(sorted({c["table"] for c in changes})),
         "held_out_pending_review": _held_out(review),
     }
-    log = _read_log(cycle_dir) + [log_entry]
+    log = [{column: entry.get(column, "") for column in log_entry} for entry in _read_log(cycle_dir)] + [log_entry]
     files["revisions.csv"] = _csv_bytes(list(log_entry), log)
     manifest = {
         "release": cycle.label,
         "cycle": cycle.slug,
         "version": version,
         "published_at": published_at.isoformat(),
+        "as_at": figures_as_at,
+        "closes_at": cycle.closes_at.astimezone(UTC).isoformat(),
+        "cut_off_rule": CUT_OFF_RULE,
         "publisher": PUBLISHER,
         "licence": LICENCE,
         "reason": reason,
@@ -398,7 +418,7 @@ def _write_version(
             {"name": name, "sha256": _sha256(content), "bytes": len(content), "rows": _rows(name, content)}
             for name, content in sorted(files.items())
         ],
-        "source_files": _source_files(cycle),
+        "source_files": _source_files(cycle, as_at(cycle)),
         "reference_corrections": [number for number, _ in reference_corrections()],
         "review": review,  # confirmed items whose rows stand in these figures; items held out of them
         "git_commit": _git_commit(),
@@ -468,16 +488,21 @@ def _dbt_column_descriptions() -> dict[str, dict[str, str]]:
     }
 
 
-def _source_files(cycle: Cycle) -> list[dict[str, Any]]:
-    """The files whose rows the cycle's figures come from: its returns, and the baselines its shares use."""
+def _source_files(cycle: Cycle, figures_as_at: datetime | None = None) -> list[dict[str, Any]]:
+    """The files whose rows the cycle's figures come from: its returns (every one: the as-at time reaches
+    them all), and the baselines its shares use, as filed by the as-at time."""
+    figures_as_at = figures_as_at or as_at(cycle)
     with warehouse.connect() as conn:
         rows = conn.execute(
             """
             with used as (
                 select manifest_id from raw.council_returns
-                where financial_year = %s and return_type = %s
+                where financial_year = %(financial_year)s and return_type = %(return_type)s
                 union all
-                select manifest_id from raw.council_baselines where baseline_year = '2007-08'
+                select baselines.manifest_id
+                from raw.council_baselines as baselines
+                join ingest.load_manifest as manifest using (manifest_id)
+                where baselines.baseline_year = '2007-08' and manifest.received_at <= %(as_at)s
             )
             select manifest.file_name, manifest.file_sha256, manifest.received_at, count(*) as rows_used
             from used
@@ -485,7 +510,7 @@ def _source_files(cycle: Cycle) -> list[dict[str, Any]]:
             group by manifest.file_name, manifest.file_sha256, manifest.received_at
             order by manifest.received_at, manifest.file_name
             """,
-            (cycle.financial_year, cycle.return_type),
+            {"financial_year": cycle.financial_year, "return_type": cycle.return_type, "as_at": figures_as_at},
         ).fetchall()
     return [{"name": n, "sha256": s, "received_at": r.isoformat(), "rows": c} for n, s, r, c in rows]
 
