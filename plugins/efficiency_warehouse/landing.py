@@ -87,22 +87,24 @@ def survey(conn: psycopg.Connection, dataset_name: str, folder: Path) -> list[Ar
         entries.append((entry.name, info, modified_at))
     if not entries:
         return []
+    clock = settings.replay_clock()
     with conn.transaction():
+        now = clock or conn.execute("select now()").fetchone()[0]
         first_seen: dict[tuple[str, int, datetime], datetime] = {}
         for name, info, modified_at in entries:
             key = (shown(name), info.st_size, modified_at)
             seen_at = conn.execute(
                 """
-                insert into ingest.landing_arrivals (dataset, file_name, file_size_bytes, file_modified_at)
-                values (%s, %s, %s, %s)
+                insert into ingest.landing_arrivals
+                    (dataset, file_name, file_size_bytes, file_modified_at, first_seen_at)
+                values (%s, %s, %s, %s, %s)
                 on conflict (dataset, file_name, file_size_bytes, file_modified_at)
                     do update set file_name = excluded.file_name
                 returning first_seen_at
                 """,
-                (dataset_name, *key),
+                (dataset_name, *key, now),
             ).fetchone()[0]
             first_seen[key] = seen_at
-        now = conn.execute("select now()").fetchone()[0]
     arrivals = []
     for name, info, modified_at in entries:
         seen_at = first_seen[(shown(name), info.st_size, modified_at)]

@@ -155,9 +155,10 @@ def reported_cycles() -> list[Cycle]:
                    cycles.closes_at
             from marts.return_cycles as cycles
             join marts.national_efficiency_position as national using (financial_year, return_type)
-            where national.councils_reported > 0 and cycles.closes_at <= now()
+            where national.councils_reported > 0 and cycles.closes_at <= coalesce(%s, now())
             order by cycles.cycle_number
-            """
+            """,
+            (settings.replay_clock(),),
         ).fetchall()
     return [Cycle(*row) for row in rows]
 
@@ -379,7 +380,7 @@ def _write_version(
     reason: str,
     review: dict[str, list[dict[str, Any]]],
 ) -> Path:
-    published_at = datetime.now(UTC).replace(microsecond=0)
+    published_at = (settings.replay_clock() or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     figures_as_at = as_at(cycle).astimezone(UTC).isoformat()
     staging = cycle_dir / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(os.environ.get("EFFICIENCY_WAREHOUSE_HOME", Path(__file__).resolve().parents[2]))
@@ -25,6 +26,14 @@ def landing_dir() -> Path:
 def received_dir() -> Path:
     """Every file ever received, kept by content hash, whatever became of its rows."""
     return _path("RECEIVED_DIR", data_dir() / "received")
+
+
+def replay_clock() -> datetime | None:
+    """The warehouse's clock, set to a past moment to replay history (the release timeline test does):
+    WAREHOUSE_CLOCK, an ISO 8601 time with its offset. Unset, as in live running, the clock is now:
+    the database server's time for arrivals, and for which cycles have closed."""
+    value = os.environ.get("WAREHOUSE_CLOCK")
+    return datetime.fromisoformat(value) if value else None
 
 
 def set_aside_dir() -> Path:
