@@ -150,15 +150,20 @@ def _check_cells(path: Path, frame: pd.DataFrame, limits: settings.ReadingLimits
     if len(frame) > limits.rows:
         raise _too_many(path, "rows", f"{len(frame):,}", limits.rows, "LANDING_MAX_ROWS")
     for column in frame.columns:
-        lengths = frame[column].map(len, na_action="ignore")  # every cell is text, or None when blank
-        longest = lengths.max() if lengths.notna().any() else 0
-        if len(column) > limits.cell_characters or longest > limits.cell_characters:
-            where = "a column name" if len(column) > limits.cell_characters else f"row {lengths.idxmax()}, column"
-            raise UnreadableFile(
-                "cell_too_long",
-                f"'{path.name}' has {where} '{column[:60]}' holding more than {limits.cell_characters:,} "
-                "characters (LANDING_MAX_CELL_CHARACTERS): shorten it and send the file again.",
-            )
+        where = "a column name"
+        if len(column) <= limits.cell_characters:
+            try:
+                lengths = frame[column].str.len()  # every cell is text, or missing when blank
+            except AttributeError:  # no text at all: an optional column the file left out
+                continue
+            if not lengths.notna().any() or lengths.max() <= limits.cell_characters:
+                continue
+            where = f"row {lengths.idxmax()}, column"
+        raise UnreadableFile(
+            "cell_too_long",
+            f"'{path.name}' has {where} '{column[:60]}' holding more than {limits.cell_characters:,} "
+            "characters (LANDING_MAX_CELL_CHARACTERS): shorten it and send the file again.",
+        )
 
 
 # --- shared ---------------------------------------------------------------------------------------
