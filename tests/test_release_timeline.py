@@ -178,6 +178,16 @@ def test_a_year_of_returns_publishes_each_cycle_as_at_its_close(folders, clock, 
                 " where cycle_label = 'October 2009: 2009-10 forecast' and not is_return_missing"
             ).fetchall()
         )
+    # The national series a board pack shows: October's forecast as each later cycle knew it. July 2010's
+    # as-at time (the August correction) came before the September resubmission; October 2010 after it.
+    with warehouse.connect() as conn:
+        october_as_known = dict(
+            conn.execute(
+                "select as_at_cycle_number, reported_gains_gbp_millions::text"
+                " from marts.national_efficiency_as_at_cycle where cycle_label = 'October 2009: 2009-10 forecast'"
+            ).fetchall()
+        )
+    assert october_as_known == {3: "118.6", 4: "118.5", 5: "118.6", 6: "118.6"}
     assert as_at_october == {
         code: row["ni179_value_gbp_thousands"] for code, row in october_v3.items() if row["ni179_value_gbp_thousands"]
     }, "the as-at mart is what the release shows"
