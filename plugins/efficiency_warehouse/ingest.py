@@ -51,8 +51,9 @@ def ingest_landing(dataset: Dataset, dag_run_id: str | None = None) -> list[File
     (efficiency_warehouse.landing says what is opened, what is refused and how arrival is kept)."""
     folder = landing_folder(dataset)
     folder.mkdir(parents=True, exist_ok=True)
-    if next(os.scandir(folder), None) is None:
-        return []
+    with os.scandir(folder) as entries:
+        if next(entries, None) is None:
+            return []
     with warehouse.connect() as conn:
         ensure_ingest_tables(conn)
         arrivals = landing.survey(conn, dataset.name, folder)

@@ -81,10 +81,11 @@ def survey(conn: psycopg.Connection, dataset_name: str, folder: Path) -> list[Ar
     """Every entry of ``folder`` to act on now, in arrival order; hidden files still in their grace
     period are only logged. Sightings are committed at once: a run that fails later keeps the arrival."""
     entries = []
-    for entry in os.scandir(folder):
-        info = entry.stat(follow_symlinks=False)  # the entry itself: a link is never followed
-        modified_at = datetime.fromtimestamp(info.st_mtime_ns / 1e9, tz=UTC)
-        entries.append((entry.name, info, modified_at))
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            info = entry.stat(follow_symlinks=False)  # the entry itself: a link is never followed
+            modified_at = datetime.fromtimestamp(info.st_mtime_ns / 1e9, tz=UTC)
+            entries.append((entry.name, info, modified_at))
     if not entries:
         return []
     clock = settings.replay_clock()
@@ -133,8 +134,8 @@ def replay_arrivals(conn: psycopg.Connection, dataset_name: str, folder: Path) -
     first seen when it would have arrived, the modification time the sample writer gave it, so the as-at
     marts and releases look as they would have then. Real deliveries never pass here."""
     recorded = 0
-    with conn.transaction():
-        for entry in os.scandir(folder):
+    with conn.transaction(), os.scandir(folder) as listing:
+        for entry in listing:
             info = entry.stat(follow_symlinks=False)
             if not stat.S_ISREG(info.st_mode):
                 continue

@@ -381,7 +381,8 @@ def _write_version(
     review: dict[str, list[dict[str, Any]]],
 ) -> Path:
     published_at = (settings.replay_clock() or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    figures_as_at = as_at(cycle).astimezone(UTC).isoformat()
+    as_at_time = as_at(cycle)
+    figures_as_at = as_at_time.astimezone(UTC).isoformat()
     staging = cycle_dir / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -419,7 +420,7 @@ def _write_version(
             {"name": name, "sha256": _sha256(content), "bytes": len(content), "rows": _rows(name, content)}
             for name, content in sorted(files.items())
         ],
-        "source_files": _source_files(cycle, as_at(cycle)),
+        "source_files": _source_files(cycle, as_at_time),
         "reference_corrections": [number for number, _ in reference_corrections()],
         "review": review,  # confirmed items whose rows stand in these figures; items held out of them
         "git_commit": _git_commit(),
