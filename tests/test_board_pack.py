@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from decimal import Decimal
+from html import escape
 from html.parser import HTMLParser
 
 import pytest
 from conftest import WITHHELD_RIEP_REPORT, pipeline_clone
 
-from efficiency_warehouse import board_pack, warehouse
+from efficiency_warehouse import board_pack, publish, warehouse
 
 LATEST_CYCLE = 6
 # cycle 2 (July 2009, 2008-09 actual) as the brief asks; cycle 3 (October 2009 forecast) has no RIEP reports yet
@@ -115,8 +116,9 @@ def as_decimals(values: dict) -> dict:
 def test_a_pack_for_every_reported_cycle_and_an_index_linking_them(packs):
     reported = query(
         "select c.financial_year, c.return_type from marts.return_cycles c"
-        " join marts.national_efficiency_position n using (financial_year, return_type)"
-        " where n.councils_reported > 0 order by c.cycle_number"
+        " join marts.national_efficiency_as_at_cycle n"
+        " on n.as_at_cycle_number = c.cycle_number and n.cycle_number = c.cycle_number"
+        " where n.councils_reported > 0 and c.closes_at <= now() order by c.cycle_number"
     )
     names = [f"board_pack_{year}_{kind}.html" for year, kind in reported]
     assert len(names) == 6
@@ -128,12 +130,11 @@ def test_a_pack_for_every_reported_cycle_and_an_index_linking_them(packs):
 
 
 @pytest.mark.parametrize("cycle_number", CYCLES)
-def test_national_figures_match_the_national_mart_for_cycles_up_to_this_one(packs, cycle_number):
+def test_national_figures_are_the_series_as_known_at_this_cycle(packs, cycle_number):
     rows = query(
-        "select n.financial_year || '|' || n.return_type, n.councils_reported, n.reported_gains_gbp_millions,"
-        " n.target_gains_gbp_millions, n.gap_to_target_gbp_millions"
-        " from marts.national_efficiency_position n join marts.return_cycles c using (financial_year, return_type)"
-        " where c.cycle_number <= %s",
+        "select financial_year || '|' || return_type, councils_reported, reported_gains_gbp_millions,"
+        " target_gains_gbp_millions, gap_to_target_gbp_millions"
+        " from marts.national_efficiency_as_at_cycle where as_at_cycle_number = %s",
         cycle_number,
     )
     expected = {}
@@ -187,11 +188,10 @@ def test_each_regions_share_matches_the_regional_mart(packs, cycle_number):
 
 
 @pytest.mark.parametrize("cycle_number", CYCLES)
-def test_returns_received_and_missing_match_the_national_mart(packs, cycle_number):
+def test_returns_received_and_missing_are_as_known_at_this_cycle(packs, cycle_number):
     rows = query(
-        "select n.financial_year || '|' || n.return_type, n.councils_reported, n.councils_missing"
-        " from marts.national_efficiency_position n join marts.return_cycles c using (financial_year, return_type)"
-        " where c.cycle_number <= %s",
+        "select financial_year || '|' || return_type, councils_reported, councils_missing"
+        " from marts.national_efficiency_as_at_cycle where as_at_cycle_number = %s",
         cycle_number,
     )
     assert len(rows) == cycle_number
@@ -300,11 +300,30 @@ def test_pack_is_self_contained_accessible_and_parses(packs, cycle_number):
 def test_captions_speak_plain_english(packs):
     html = pack_html(packs, 4)  # 2009-10 actual, July 2010
     (reported, gap) = query(
-        "select reported_gains_gbp_millions, gap_to_target_gbp_millions from marts.national_efficiency_position"
-        " where financial_year = '2009-10' and return_type = 'actual'"
+        "select reported_gains_gbp_millions, gap_to_target_gbp_millions from marts.national_efficiency_as_at_cycle"
+        " where as_at_cycle_number = 4 and cycle_number = 4"
     )[0]
     assert f"Councils reported £{float(reported) / 1000:.2f}bn of gains by March 2010" in html
     assert f"£{abs(float(gap)):,.0f}m {'ahead of' if gap > 0 else 'behind'} the 3% a year path" in html
+
+
+@pytest.mark.parametrize("cycle_number", CYCLES)
+def test_a_pack_and_the_index_state_the_as_at_time_and_the_cut_off_rule(packs, cycle_number):
+    (window, closed_on, closes_at, as_at) = query(
+        "select split_part(c.cycle_label, ':', 1), c.window_end_date, c.closes_at, n.as_at"
+        " from marts.return_cycles c join marts.national_efficiency_as_at_cycle n"
+        " on n.as_at_cycle_number = c.cycle_number and n.cycle_number = c.cycle_number where c.cycle_number = %s",
+        cycle_number,
+    )[0]
+    if as_at == closes_at:
+        stated = f"as at the close of the {window} return window (the end of {closed_on.day} {closed_on:%B %Y})"
+    else:
+        stated = f"{as_at.astimezone(board_pack.LONDON):%H:%M} London time, when this cycle's latest late return"
+    html = pack_html(packs, cycle_number)
+    assert escape(stated) in html
+    assert f"Cut-off rule: {escape(publish.CUT_OFF_RULE)}" in html
+    index = (packs["folder"] / "index.html").read_text(encoding="utf-8")
+    assert escape(stated.removeprefix("as at ")) in index
 
 
 def test_a_pack_says_which_councils_returns_its_figures_exclude_while_held_for_review(packs):

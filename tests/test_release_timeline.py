@@ -6,13 +6,15 @@ hold. Real ingest, real dbt build, real publication gate, embedded PostgreSQL.""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 
 import pytest
 from corpus import csv_bytes, drop
 
-from efficiency_warehouse import ingest, pipeline, publish, warehouse
+from efficiency_warehouse import board_pack, ingest, pipeline, publish, warehouse
 from efficiency_warehouse.datasets import COUNCIL_BASELINES, COUNCIL_RETURNS
 
 SOUTH_EAST = "E12000008"
@@ -83,11 +85,33 @@ def released(cycle: str, version: str) -> dict[str, dict[str, str]]:
     return {row["council_code"]: row for row in csv.DictReader(io.StringIO(text))}
 
 
+def packs(folder) -> dict[str, str]:
+    """The board packs as the publication DAG writes them now: {file name: html}."""
+    return {path.name: path.read_text(encoding="utf-8") for path in board_pack.write_board_packs(folder)}
+
+
+def national_figure(html: str, cycle: str) -> str:
+    """The national gains a pack's table shows for a cycle ("2009-10|forecast")."""
+    [value] = re.findall(
+        rf'<td class="num" data-chart="national" data-key="{re.escape(cycle)}"'
+        r' data-measure="reported_gains_gbp_millions" data-value="([^"]*)"',
+        html,
+    )
+    return value
+
+
+def released_total(cycle: str, version: str) -> str:
+    """The national gains a release's national table gives, £ millions."""
+    text = (publish.releases_dir() / cycle / version / "national_efficiency.csv").read_text(encoding="utf-8")
+    [row] = csv.DictReader(io.StringIO(text))
+    return row["reported_gains_gbp_millions"]
+
+
 def manifest(cycle: str, version: str) -> dict:
     return json.loads((publish.releases_dir() / cycle / version / "manifest.json").read_text(encoding="utf-8"))
 
 
-def test_a_year_of_returns_publishes_each_cycle_as_at_its_close(folders, clock, councils):
+def test_a_year_of_returns_publishes_each_cycle_as_at_its_close(folders, clock, councils, tmp_path):
     low, late, corrected = councils[0], councils[1], councils[2]
     on_time = [code for code in councils if code != late]
     baselines = [
@@ -140,6 +164,7 @@ def test_a_year_of_returns_publishes_each_cycle_as_at_its_close(folders, clock, 
             (low,),
         ).fetchall()
     assert now_low is False, "as at now, the actual clears it"
+    assert list(packs(tmp_path / "july_open")) == ["board_pack_2009-10_forecast.html"], "no pack for an open cycle"
 
     # After the close (the end of 31 July, British Summer Time): the July release.
     clock("2010-08-02T09:00:00+00:00")
@@ -191,3 +216,16 @@ def test_a_year_of_returns_publishes_each_cycle_as_at_its_close(folders, clock, 
     assert as_at_october == {
         code: row["ni179_value_gbp_thousands"] for code, row in october_v3.items() if row["ni179_value_gbp_thousands"]
     }, "the as-at mart is what the release shows"
+
+    # The board packs: October's as at the resubmission, July's as at its correction, and July's pack shows
+    # October's forecast as July knew it, not as it is now.
+    written = packs(tmp_path / "packs")
+    assert list(written) == ["board_pack_2009-10_forecast.html", "board_pack_2009-10_actual.html"]
+    october_pack, july_pack = written["board_pack_2009-10_forecast.html"], written["board_pack_2009-10_actual.html"]
+    late = "London time, when this cycle&#x27;s latest late return arrived"
+    assert f"as at 1 September 2010, 10:00 {late}" in october_pack
+    assert f"as at 10 August 2010, 10:00 {late}" in july_pack
+    assert national_figure(october_pack, "2009-10|forecast") == "118.6"
+    assert national_figure(july_pack, "2009-10|forecast") == "118.5"
+    assert national_figure(july_pack, "2009-10|actual") == released_total("2009-10_actual", "v2")
+    assert f"Cut-off rule: {html.escape(publish.CUT_OFF_RULE)}" in july_pack

@@ -1,8 +1,10 @@
 """The ICE Programme Board's pack for a return cycle: one self-contained HTML page per cycle.
 
-Each pack shows the picture as at its cycle (the cycle and those before it; simplification status as at
-the close of the cycle's return window) in a headline strip and five charts drawn here as inline SVG,
-each with a plain-English caption and a table of the exact figures under it:
+Each pack shows the picture as at its cycle: the figures of the cycle and of those before it as the warehouse
+held them at the cycle's as-at time (its close, or its latest late return's arrival: ``publish.CUT_OFF_RULE``),
+never a return that arrived later; RIEP reports and simplification status as at the close of the cycle's
+return window. Packs are written only for cycles that have closed. A headline strip and five charts drawn
+here as inline SVG, each with a plain-English caption and a table of the exact figures under it:
 
 1. national cumulative gains (forecast and actual) against the 3% a year target path;
 2. each region's reported gains as a share of its baseline against the cycle's target rate;
@@ -28,28 +30,41 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from efficiency_warehouse import settings, warehouse
+from efficiency_warehouse.publish import CUT_OFF_RULE
+
+LONDON = ZoneInfo("Europe/London")
 
 # Every query the pack runs. Ask only for the columns used below, so marts can grow without breaking it.
+# %(clock)s is the warehouse's clock (WAREHOUSE_CLOCK when a past is replayed, else now).
 QUERIES: dict[str, str] = {
     "cycles": """
-        select cycle_number, cycle_label, financial_year, programme_year, return_type, window_end_date
-        from marts.return_cycles
-        order by cycle_number
+        select cycles.cycle_number, cycles.cycle_label, cycles.financial_year, cycles.programme_year,
+               cycles.return_type, cycles.window_end_date, cycles.closes_at,
+               cycles.closes_at <= coalesce(%(clock)s, now()) as is_closed, own.as_at
+        from marts.return_cycles as cycles
+        left join marts.national_efficiency_as_at_cycle as own
+            on own.as_at_cycle_number = cycles.cycle_number and own.cycle_number = cycles.cycle_number
+        order by cycles.cycle_number
     """,
+    # the national series as each cycle knew it: a pack reads the rows of its own as_at_cycle_number
     "national": """
-        select financial_year, programme_year, return_type, councils_expected, councils_reported,
-               councils_missing, reported_gains_gbp_millions, target_gains_gbp_millions,
-               gap_to_target_gbp_millions, target_cumulative_rate, is_target_met
-        from marts.national_efficiency_position
-        order by programme_year, return_type
+        select as_at_cycle_number, cycle_number, financial_year, programme_year, return_type,
+               councils_expected, councils_reported, councils_missing, reported_gains_gbp_millions,
+               target_gains_gbp_millions, gap_to_target_gbp_millions, target_cumulative_rate, is_target_met
+        from marts.national_efficiency_as_at_cycle
+        order by as_at_cycle_number, cycle_number
     """,
+    # a cycle's own returns all count at its as-at time (it moves with each late one), so the current
+    # regional position of the pack's own cycle is as at the cycle (dbt test
+    # assert_national_and_regional_positions_are_as_at_each_cycle)
     "regional": """
         select region_code, region_name, riep_name, financial_year, return_type, councils_expected,
                councils_reported, councils_missing, reported_gains_gbp_millions, reported_share_of_baseline,
@@ -145,7 +160,7 @@ def load_board_data(conn=None) -> BoardData:
             return load_board_data(own)
     rows = {}
     for name, query in QUERIES.items():
-        cursor = conn.execute(query)
+        cursor = conn.execute(query, {"clock": settings.replay_clock()} if "%(clock)s" in query else None)
         columns = [d.name for d in cursor.description]
         rows[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return BoardData(rows)
@@ -163,9 +178,15 @@ def pack_file_name(cycle: dict[str, Any]) -> str:
 
 
 def reported_cycle_numbers(data: BoardData) -> list[int]:
-    """Cycles for which at least one council's return is in the national mart."""
-    reported = {(r["financial_year"], r["return_type"]) for r in data["national"] if (r["councils_reported"] or 0) > 0}
-    return [c["cycle_number"] for c in data["cycles"] if (c["financial_year"], c["return_type"]) in reported]
+    """Cycles that have closed with at least one council's return known at their as-at time: those a pack
+    is written for (an open cycle's figures are not yet as at its close; releases wait the same way)."""
+    reported = {r["cycle_number"] for r in _own_rows(data) if (r["councils_reported"] or 0) > 0}
+    return [c["cycle_number"] for c in data["cycles"] if c["is_closed"] and c["cycle_number"] in reported]
+
+
+def _own_rows(data: BoardData) -> list[dict[str, Any]]:
+    """Each cycle's national row as at its own as-at time: what its release and its pack show."""
+    return [r for r in data["national"] if r["as_at_cycle_number"] == r["cycle_number"]]
 
 
 def write_board_pack(
@@ -202,26 +223,38 @@ def render_board_pack(data: BoardData, cycle_number: int, *, generated_at: str |
         _riep_section(view),
         _commitments_section(view),
     ]
-    as_at = _long_date(cycle["window_end_date"])
+    closed_on = _long_date(cycle["window_end_date"])
     title = f"ICE Programme Board pack: {cycle['cycle_label']}"
     intro = (
-        f"The efficiency position as at the close of the {cycle['cycle_label'].split(':')[0]} return window"
-        f" ({as_at}): NI 179 returns for this cycle and the cycles before it, RIEP funding and reports for"
-        f" {cycle['financial_year']}, and the simplification commitments as last reported on or before {as_at}."
+        f"The efficiency position as at {as_at_text(cycle)}: NI 179 returns for this cycle and the cycles"
+        f" before it as the warehouse held them then, RIEP funding and reports for {cycle['financial_year']},"
+        f" and the simplification commitments as last reported on or before {closed_on}."
     )
-    return _page(title, intro, "".join(sections), generated_at, data_as_at=as_at)
+    return _page(title, intro, "".join(sections), generated_at, data_as_at=as_at_text(cycle))
+
+
+def as_at_text(cycle: dict[str, Any]) -> str:
+    """When a cycle's figures are as at, in words: its close, or the arrival of its latest late return."""
+    window = cycle["cycle_label"].split(":")[0]
+    closed_on = _long_date(cycle["window_end_date"])
+    as_at: datetime | None = cycle["as_at"]
+    if as_at is None or as_at <= cycle["closes_at"]:
+        return f"the close of the {window} return window (the end of {closed_on})"
+    arrived = as_at.astimezone(LONDON)
+    return f"{_long_date(arrived)}, {arrived:%H:%M} London time, when this cycle's latest late return arrived"
 
 
 def render_index(data: BoardData, *, generated_at: str | None = None) -> str:
     rows = []
-    national = {(r["financial_year"], r["return_type"]): r for r in data["national"]}
+    national = {r["cycle_number"]: r for r in _own_rows(data)}
     for number in reported_cycle_numbers(data):
         cycle = _cycle(data, number)
-        row = national[(cycle["financial_year"], cycle["return_type"])]
+        row = national[number]
         key = _key(cycle["financial_year"], cycle["return_type"])
         rows.append(
             "<tr>"
             f'<td><a href="{escape(pack_file_name(cycle))}">{escape(cycle["cycle_label"])}</a></td>'
+            f"<td>{escape(as_at_text(cycle))}</td>"
             + _num_td("index", key, "reported_gains_gbp_millions", row["reported_gains_gbp_millions"], _fmt_m)
             + _num_td("index", key, "gap_to_target_gbp_millions", row["gap_to_target_gbp_millions"], _fmt_gap_m)
             + _num_td("index", key, "councils_reported", row["councils_reported"], _fmt_int)
@@ -229,15 +262,15 @@ def render_index(data: BoardData, *, generated_at: str | None = None) -> str:
         )
     table = _table(
         "Board packs, one per return cycle",
-        ["Return cycle", "Councils' reported gains", "Against the 3% path", "Councils reported"],
+        ["Return cycle", "As at", "Councils' reported gains", "Against the 3% path", "Councils reported"],
         rows,
     )
     latest = reported_cycle_numbers(data)
-    data_as_at = _long_date(_cycle(data, latest[-1])["window_end_date"]) if latest else "no returns yet"
+    data_as_at = as_at_text(_cycle(data, latest[-1])) if latest else "no closed cycle with returns yet"
     body = f'<section class="card">{table}</section>'
     return _page(
         "ICE Programme Board packs",
-        "One pack per return cycle, each showing the position as at that cycle.",
+        "One pack per closed return cycle, each showing the position as at that cycle (the date beside it).",
         body,
         generated_at,
         data_as_at=data_as_at,
@@ -254,15 +287,15 @@ class _CycleView:
         self.cycle = cycle
         self.year = cycle["financial_year"]
         self.kind = cycle["return_type"]
-        self.as_at: date = cycle["window_end_date"]
+        self.window_end: date = cycle["window_end_date"]  # RIEP reports and commitments count to here
         self.cycles = [c for c in data["cycles"] if c["cycle_number"] <= cycle["cycle_number"]]
-        national = {(r["financial_year"], r["return_type"]): r for r in data["national"]}
+        # this cycle's and the earlier cycles' national rows as known at this cycle's as-at time
+        number = cycle["cycle_number"]
+        national = {r["cycle_number"]: r for r in data["national"] if r["as_at_cycle_number"] == number}
         self.national_by_cycle = [
-            (c, national[(c["financial_year"], c["return_type"])])
-            for c in self.cycles
-            if (c["financial_year"], c["return_type"]) in national
+            (c, national[c["cycle_number"]]) for c in self.cycles if c["cycle_number"] in national
         ]
-        self.national = national.get((self.year, self.kind))
+        self.national = national.get(number)
         self.held_for_review = sorted(
             {
                 r["council_code"]
@@ -291,11 +324,11 @@ class _CycleView:
             for r in data["riep_reports"]
             if r["financial_year"] == self.year
             and r["submitted_date"] is not None
-            and r["submitted_date"] <= self.as_at
+            and r["submitted_date"] <= self.window_end
         }
         latest: dict[str, str] = {}
         for u in data["status_updates"]:  # ordered by as_at_date, then arrival: the last one wins
-            if u["as_at_date"] <= self.as_at:
+            if u["as_at_date"] <= self.window_end:
                 latest[u["commitment_id"]] = u["commitment_status"]
         self.commitments = [
             {
@@ -303,7 +336,7 @@ class _CycleView:
                 "status": latest.get(c["commitment_id"], "no_update"),
                 "overdue": latest.get(c["commitment_id"], "no_update") not in FINISHED_STATUSES
                 and c["due_date"] is not None
-                and c["due_date"] < self.as_at,
+                and c["due_date"] < self.window_end,
             }
             for c in data["commitments"]
         ]
@@ -311,7 +344,7 @@ class _CycleView:
     @property
     def year_is_open(self) -> bool:
         """The cycle's financial year had not ended by the cycle's window: its RIEP reports are not yet due."""
-        return self.as_at < date(int(self.year[:4]) + 1, 3, 31)
+        return self.window_end < date(int(self.year[:4]) + 1, 3, 31)
 
     @property
     def verb(self) -> str:
@@ -807,7 +840,7 @@ def _missing_report_text(v: _CycleView, short: bool = False) -> str:
         return (
             f"annual report due after {_year_end(v.year)}" if short else f"Annual report due after {_year_end(v.year)}"
         )
-    when = _short_date(v.as_at) if short else _long_date(v.as_at)
+    when = _short_date(v.window_end) if short else _long_date(v.window_end)
     return f"no annual report received by {when}" if short else f"No annual report for {v.year} received by {when}"
 
 
@@ -825,7 +858,7 @@ def _riep_caption(v: _CycleView, regions: list[dict[str, Any]]) -> str:
         f" £{spent:,.1f}m and attributed £{saved:,.1f}m of cash-releasing savings to their work"
     )
     if missing:
-        text += f"; {missing} RIEP{'s have' if missing > 1 else ' has'} not reported by {_long_date(v.as_at)}"
+        text += f"; {missing} RIEP{'s have' if missing > 1 else ' has'} not reported by {_long_date(v.window_end)}"
     return text + "."
 
 
@@ -874,10 +907,10 @@ def _commitments_section(v: _CycleView) -> str:
     parts.append(_text(left + 20, bar_y + bar_h + 30, overdue_text, size=12))
     parts.append(_text(right, bar_y + bar_h + 30, f"{total} commitments in all", size=12, anchor="end", fill=GREY))
     caption = (
-        f"{counts['delivered']} of {total} simplification commitments delivered as at {_long_date(v.as_at)};"
+        f"{counts['delivered']} of {total} simplification commitments delivered as at {_long_date(v.window_end)};"
         f" {counts['at_risk']} at risk, {len(overdue)} overdue."
     )
-    title = f"Simplification commitments by status as at {_long_date(v.as_at)}"
+    title = f"Simplification commitments by status as at {_long_date(v.window_end)}"
     svg = _svg(chart_id, title, height, "".join(parts), caption)
     shown = {**counts, "overdue": len(overdue)}
     count_rows = [
@@ -1054,11 +1087,12 @@ def _page(title: str, intro: str, body: str, generated_at: str | None, data_as_a
         f'<header><h1>{escape(title)}</h1><p class="intro">{escape(intro)}</p>'
         f'<p class="asat">Data as at {escape(data_as_at)}{generated}</p></header>\n'
         f"<main>\n{body}\n</main>\n"
-        "<footer><p>Source: the national efficiency-returns warehouse (marts.national_efficiency_position,"
+        "<footer><p>Source: the national efficiency-returns warehouse (marts.national_efficiency_as_at_cycle,"
         " marts.regional_efficiency_position, marts.return_cycles, RIEP allocations and annual reports,"
-        " simplification status updates). Figures are the warehouse's current accepted returns for each cycle,"
-        " including corrections received since. Gains are NI 179: net cash-releasing gains, cumulative since"
-        " April 2008, against the 3% a year compounding target on the 2007-08 baseline.</p></footer>\n"
+        " simplification status updates). Figures are each council's latest accepted return as it had arrived"
+        " by the time this page is as at, never one that arrived later. Gains are NI 179: net cash-releasing"
+        " gains, cumulative since April 2008, against the 3% a year compounding target on the 2007-08"
+        f" baseline.</p><p>Cut-off rule: {escape(CUT_OFF_RULE)}</p></footer>\n"
         "</body>\n</html>\n"
     )
 
