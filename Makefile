@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins
 
-.PHONY: help run test test-fast review bench stop dsn psql summary templates lint format lock clean reset
+.PHONY: help run up down status test test-fast review bench stop dsn psql summary templates lint format lock clean reset
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,6 +22,15 @@ $(INSTALLED): requirements.txt
 
 run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedded warehouse (or WAREHOUSE_DSN)
 	$(PY) -m efficiency_warehouse.cli run
+
+up: $(INSTALLED) ## Start Airflow's own services (scheduler, dag-processor, triggerer; UI on http://127.0.0.1:8080)
+	$(PY) -m efficiency_warehouse.services up
+
+down: $(INSTALLED) ## Stop exactly the services `make up` started (the warehouse stays up: `make stop`)
+	$(PY) -m efficiency_warehouse.services down
+
+status: $(INSTALLED) ## The services `make up` started, and whether each still runs
+	@$(PY) -m efficiency_warehouse.services status
 
 TEST_WORKERS ?= 2  # pytest-xdist workers, each with its own embedded PostgreSQL, Airflow and folders
 

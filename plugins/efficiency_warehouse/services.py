@@ -1,0 +1,305 @@
+"""Airflow's real services on this machine: `make up`, `make down`, `make status`.
+
+The scheduler, dag-processor, triggerer and api-server run from the project's venv, each in a process
+group (session) of its own, with the same settings `make run` uses (local_airflow): metadata in the
+database ``airflow`` on the embedded PostgreSQL (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN), DAGs from
+``dags/``. Their PIDs go to ``$AIRFLOW_HOME/services/pids.json`` and their logs beside it, so `make down`
+stops exactly the process groups `make up` started (the LocalExecutor's task processes are in the
+scheduler's group) and nothing else.
+
+The settings are sized for the documented machine (2 cores): see README "Airflow's own services".
+Every value is a default: an AIRFLOW__* variable already in the environment wins.
+
+    python -m efficiency_warehouse.services up|down|status
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from efficiency_warehouse import local_airflow, settings, warehouse
+
+API_HOST = "127.0.0.1"
+ADMIN_USER = "admin"
+STOP_GRACE_SECONDS = 30
+START_WAIT_SECONDS = 180
+SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+class ServicesError(RuntimeError):
+    """The services could not be started or stopped; the message says what to do."""
+
+
+def state_dir() -> Path:
+    return Path(os.environ["AIRFLOW_HOME"]) / "services"
+
+
+def pids_file() -> Path:
+    return state_dir() / "pids.json"
+
+
+def passwords_file() -> Path:
+    return state_dir() / "passwords.json"
+
+
+def api_port() -> int:
+    return int(os.environ.get("AIRFLOW_API_PORT", "8080"))
+
+
+def base_url() -> str:
+    return f"http://{API_HOST}:{api_port()}"
+
+
+def _owner_only_file(path: Path, initial: str = "") -> Path:
+    """Create ``path`` readable by its owner only (0600) if it is not there yet."""
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(initial)
+    return path
+
+
+def _secret(name: str) -> str:
+    """A random secret generated once and kept in the git-ignored state folder, owner-only."""
+    return _owner_only_file(state_dir() / f"{name}.secret", secrets.token_urlsafe(32)).read_text().strip()
+
+
+def service_environment() -> dict[str, str]:
+    """The environment every service, and every task they run, shares."""
+    local_airflow.configure_environment()
+    state_dir().mkdir(parents=True, exist_ok=True)
+    state_dir().chmod(0o700)
+    _owner_only_file(passwords_file())  # the api-server writes the admin's generated password into it
+    port = api_port()
+    defaults = {
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # 2 cores: a dbt build or a GX validation keeps a core busy; more tasks at once than that only
+        # queue on the CPU and make their calls to the api-server time out. The default is 32.
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        # The DAGs run as soon as they are parsed: an operator does not unpause nine DAGs by hand.
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__API__HOST": API_HOST,
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__WORKERS": "1",  # one operator and a few task calls at a time: one worker is plenty
+        "AIRFLOW__API__BASE_URL": base_url(),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url()}/execution/",
+        # A task's calls to the api-server wait for a busy CPU rather than giving up after 5 s.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
+        # Every component must sign and check task tokens with the same secret.
+        "AIRFLOW__API_AUTH__JWT_SECRET": _secret("jwt"),
+        "AIRFLOW__API__SECRET_KEY": _secret("api"),
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file()),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(Path(os.environ["AIRFLOW_HOME"]) / "logs"),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": os.environ.get("AIRFLOW_LOG_SERVER_PORT", "8793"),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": os.environ.get("AIRFLOW_TRIGGER_LOG_SERVER_PORT", "8794"),
+        "PYTHONPATH": str(settings.PROJECT_ROOT / "plugins"),
+    }
+    return defaults | dict(os.environ)
+
+
+def _airflow() -> str:
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+def _commands(environment: dict[str, str]) -> dict[str, list[str]]:
+    airflow = _airflow()
+    return {
+        "api-server": [airflow, "api-server", "--host", API_HOST, "--port", environment["AIRFLOW__API__PORT"]],
+        "scheduler": [airflow, "scheduler"],
+        "dag-processor": [airflow, "dag-processor"],
+        "triggerer": [airflow, "triggerer"],
+    }
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes in the process group ``pgid`` (the service and every child it forked)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (FileNotFoundError, IndexError, ProcessLookupError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def running() -> dict:
+    """What `up` recorded: {"started_at", "base_url", "services": {name: {"pid", "log", "command"}}}."""
+    try:
+        return json.loads(pids_file().read_text())
+    except FileNotFoundError:
+        return {}
+
+
+def up(wait_seconds: float = START_WAIT_SECONDS) -> dict:
+    """Start the four services unless they already run; wait for the api-server; return the record."""
+    environment = service_environment()
+    current = running()
+    alive = [name for name, s in current.get("services", {}).items() if group_members(s["pid"])]
+    if alive:
+        raise ServicesError(
+            f"Airflow's services are already running since {current['started_at']} ({', '.join(alive)}):"
+            " `make status` lists them, `make down` stops them"
+        )
+    # The warehouse before any service: a task must never be the one that starts the embedded server, or
+    # the server would be a child in that service's process group and `make down` would stop it too.
+    warehouse.warehouse_dsn()
+    subprocess.run([_airflow(), "db", "migrate"], check=True, stdout=subprocess.DEVNULL, env=environment)
+    unpause_known_dags()
+    started: dict[str, dict] = {}
+    record = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "base_url": environment["AIRFLOW__API__BASE_URL"],
+        "services": started,
+    }
+    try:
+        for name, command in _commands(environment).items():
+            log_path = state_dir() / f"{name}.log"
+            with log_path.open("ab") as log:
+                process = subprocess.Popen(
+                    command,
+                    env=environment,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own group: `down` signals it and its children together
+                )
+            started[name] = {"pid": process.pid, "log": str(log_path), "command": command}
+            pids_file().write_text(json.dumps(record, indent=2))  # written as each starts: a crash leaves it
+        _wait_for_api(wait_seconds, started, record["base_url"])
+    except BaseException:
+        down()
+        raise
+    return record
+
+
+def unpause_known_dags() -> list[str]:
+    """Unpause the project's DAGs the metadata already knows (`make run` records them paused, Airflow's
+    default); DAGs parsed for the first time start unpaused (DAGS_ARE_PAUSED_AT_CREATION above)."""
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    project_dags = (*local_airflow.PIPELINE_DAG_IDS, *local_airflow.OPERATOR_DAG_IDS)
+    with create_session() as session:
+        paused = session.query(DagModel).filter(DagModel.dag_id.in_(project_dags), DagModel.is_paused).all()
+        for dag in paused:
+            dag.is_paused = False
+    return [dag.dag_id for dag in paused]
+
+
+def _wait_for_api(wait_seconds: float, started: dict, url_root: str) -> None:
+    deadline = time.monotonic() + wait_seconds
+    url = f"{url_root}/api/v2/monitor/health"
+    while time.monotonic() < deadline:
+        for name, service in started.items():
+            if not _alive(service["pid"]):
+                tail = Path(service["log"]).read_text(errors="replace").splitlines()[-20:]
+                raise ServicesError(f"{name} stopped while starting; the end of {service['log']}:\n" + "\n".join(tail))
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(2)
+    raise ServicesError(f"the api-server did not answer {url} within {wait_seconds:.0f} s: see {state_dir()}/*.log")
+
+
+def down() -> list[str]:
+    """Stop every process group `up` started (TERM, then KILL after a grace period); return their names."""
+    services = running().get("services", {})
+    for service in services.values():
+        _signal_group(service["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for service in services.values():
+        while group_members(service["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if group_members(service["pid"]):
+            _signal_group(service["pid"], signal.SIGKILL)
+            kill_deadline = time.monotonic() + 10
+            while group_members(service["pid"]) and time.monotonic() < kill_deadline:
+                time.sleep(0.2)
+    for service in services.values():
+        try:  # reap our own children (when up and down ran in one process) so none is left a zombie
+            os.waitpid(service["pid"], os.WNOHANG)
+        except ChildProcessError:
+            pass
+    left = {name: group_members(s["pid"]) for name, s in services.items() if group_members(s["pid"])}
+    if left:
+        raise ServicesError(f"still running after SIGKILL: {left}; {pids_file()} is kept")
+    pids_file().unlink(missing_ok=True)
+    return list(services)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def admin_password() -> str | None:
+    """The admin's password, generated by the api-server on its first start."""
+    try:
+        return json.loads(passwords_file().read_text() or "{}").get(ADMIN_USER)
+    except FileNotFoundError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m efficiency_warehouse.services", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status"])
+    args = parser.parse_args(argv)
+    local_airflow.configure_environment()
+    try:
+        if args.command == "up":
+            record = up()
+            print(f"Airflow's services are up: {record['base_url']}")
+            print(f"  login: {ADMIN_USER}, password in {passwords_file()} (generated on the first start)")
+            for name, service in record["services"].items():
+                print(f"  {name:<14} pid {service['pid']:<8} log {service['log']}")
+            print(f"  drop a file in {settings.landing_dir()}/<dataset>/ and watch it in the UI")
+            print("  `make down` stops them")
+        elif args.command == "down":
+            stopped = down()
+            print("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
+        else:
+            current = running()
+            if not current:
+                print("not running")
+            for name, service in current.get("services", {}).items():
+                state = "up" if _alive(service["pid"]) else "STOPPED (see its log)"
+                print(f"  {name:<14} pid {service['pid']:<8} {state}")
+    except ServicesError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
