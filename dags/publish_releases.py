@@ -7,6 +7,9 @@ revisions log), loads the `published` tables the Treasury role reads, and writes
 and the outputs index. Publication is gated: the last dbt build must have passed every test and the
 `*__publication` Great Expectations suites must pass; otherwise the task fails, saying why, and the
 previous release stands. Unchanged figures publish nothing new; changed ones publish the next version.
+Each step holds the warehouse lock `build_and_publish`, so no build runs during it; the extract and the
+packs are written from the build whose releases the first step published, or skipped when a newer
+build has come in (its own publication follows).
 """
 
 from airflow.sdk import dag, task
@@ -29,21 +32,30 @@ def publish_releases():
     def publish_treasury_releases():
         from efficiency_warehouse import pipeline
 
-        return pipeline.publish_releases()
+        return pipeline.publish_releases_of_the_last_build()
 
     @task
-    def write_national_extract():
+    def write_national_extract(published):
         from efficiency_warehouse import pipeline
 
-        return pipeline.publish_national_extract()
+        return _skip_if_superseded(pipeline.publish_national_extract(published["build"]))
 
     @task
-    def write_board_packs_and_index():
+    def write_board_packs_and_index(published):
         from efficiency_warehouse import pipeline
 
-        return pipeline.write_board_packs_and_index()
+        return _skip_if_superseded(pipeline.write_board_packs_and_index(published["build"]))
 
-    publish_treasury_releases() >> write_national_extract() >> write_board_packs_and_index()
+    published = publish_treasury_releases()
+    write_national_extract(published) >> write_board_packs_and_index(published)
+
+
+def _skip_if_superseded(outcome: dict) -> dict:
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    if "skipped" in outcome:
+        raise AirflowSkipException(outcome["skipped"])
+    return outcome
 
 
 publish_releases()

@@ -4,7 +4,9 @@
 Runs `dbt build` (staging, intermediate and marts, with their data tests) when new council
 rows of any dataset have been loaded, the reference data has changed, or a held return was decided.
 A failing test fails the task, and the marts asset is not updated, so nothing downstream publishes
-from untested data.
+from untested data. Before the first council returns are loaded (a new deployment's first reference
+build) the task skips, saying so. One build or publication step runs at a time (the warehouse lock
+`build_and_publish`); Asset events that arrive during a build start one build after it.
 """
 
 from airflow.sdk import dag, task
@@ -25,9 +27,14 @@ from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
 def warehouse_transform():
     @task(outlets=[NATIONAL_POSITION])
     def dbt_build():
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from efficiency_warehouse import pipeline
 
-        return pipeline.build_marts()
+        built = pipeline.build_marts()
+        if "skipped" in built:  # skipped, the marts Asset is not updated: nothing publishes
+            raise AirflowSkipException(built["skipped"])
+        return built
 
     dbt_build()
 

@@ -105,11 +105,15 @@ def run_and_report(verbose: bool) -> int:
     print(f"Running the pipeline (full log: {log_path})")
     started_at = datetime.now(UTC)
     try:
-        if verbose:
-            run_pipeline(sys.stdout)
-        else:
-            with output_to_log(log_path) as console:
-                run_pipeline(console)
+        with warehouse.exclusive("pipeline_run", wait=False):
+            if verbose:
+                run_pipeline(sys.stdout)
+            else:
+                with output_to_log(log_path) as console:
+                    run_pipeline(console)
+    except warehouse.AnotherRunInProgress as busy:
+        print(f"\nNOT RUN: {busy}\n")
+        return 2
     except Exception as error:  # the operator needs the reason and where to read more, not a bare traceback
         print(f"\nFAILED: {error}\n")
         if not verbose:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from efficiency_warehouse import settings, warehouse
 
@@ -75,3 +77,13 @@ def summarise(nodes: list[dict]) -> dict[str, int]:
     for node in nodes:
         counts[node["status"]] = counts.get(node["status"], 0) + 1
     return counts
+
+
+def target_dir() -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH", settings.dbt_project_dir() / "target"))
+
+
+def last_invocation_id() -> str | None:
+    """The invocation id of dbt's last run in the target folder (its run_results.json), if any."""
+    path = target_dir() / "run_results.json"
+    return json.loads(path.read_text())["metadata"]["invocation_id"] if path.exists() else None

@@ -7,8 +7,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from psycopg import sql
+
 from efficiency_warehouse import dbt_runner, extracts, ingest, roles, settings, warehouse
 from efficiency_warehouse.datasets import DATASETS
+from efficiency_warehouse.schema import ensure_ingest_tables
 
 
 def ensure_analyst_role() -> None:
@@ -19,10 +22,11 @@ def ensure_analyst_role() -> None:
 
 def build_reference_data() -> dict[str, int]:
     """Load the reference seeds and build and test the reference schema the quality gates use."""
-    ensure_analyst_role()
-    return dbt_runner.summarise(
-        dbt_runner.run_dbt("build", "--select", "tag:reference", "--indirect-selection", "cautious")
-    )
+    with warehouse.exclusive("build_and_publish"):
+        ensure_analyst_role()
+        return dbt_runner.summarise(
+            dbt_runner.run_dbt("build", "--select", "tag:reference", "--indirect-selection", "cautious")
+        )
 
 
 def ingest_dataset(dataset_name: str, dag_run_id: str | None = None) -> list[dict[str, Any]]:
@@ -34,14 +38,50 @@ def rows_loaded(results: list[dict[str, Any]]) -> int:
     return sum(result["rows_loaded"] for result in results)
 
 
-def build_marts() -> dict[str, int]:
-    """Staging, intermediate and marts with their tests; the reference schema is its own DAG's."""
-    ensure_analyst_role()
-    return dbt_runner.summarise(dbt_runner.run_dbt("build", "--exclude", "tag:reference"))
+NOTHING_TO_BUILD = (
+    "no council returns or RIEP deliveries have been loaded yet: nothing to build. The marts are built"
+    " when the first rows arrive (README: the first day)"
+)
+NEWER_BUILD = "a newer dbt build ({newer}) came in after this publication's releases: its own publication follows"
 
 
-def publish_national_extract() -> dict[str, Any]:
-    return extracts.write_national_extract()
+def build_marts() -> dict[str, Any]:
+    """Staging, intermediate and marts with their tests; the reference schema is its own DAG's.
+
+    One build or publication step at a time, whoever runs it (the scheduler's DAGs, `make run`, a test):
+    the warehouse lock ``build_and_publish``. Before any council return has been loaded (a new
+    deployment's first reference build triggers the transform) there is nothing to build:
+    ``{"skipped": reason}``, and the DAG task skips so that nothing downstream runs.
+    """
+    raw_tables = [part.raw_table for dataset in DATASETS.values() for part in dataset.parts]
+    any_rows = sql.SQL(" or ").join(
+        sql.SQL("exists (select from {})").format(sql.Identifier(*table.split("."))) for table in raw_tables
+    )
+    with warehouse.exclusive("build_and_publish"):
+        ensure_analyst_role()
+        with warehouse.connect() as conn:
+            ensure_ingest_tables(conn)  # dbt's sources exist even before the first file arrives
+            if not conn.execute(sql.SQL("select {}").format(any_rows)).fetchone()[0]:
+                return {"skipped": NOTHING_TO_BUILD}
+        summary: dict[str, Any] = dbt_runner.summarise(dbt_runner.run_dbt("build", "--exclude", "tag:reference"))
+        return summary | {"build": dbt_runner.last_invocation_id()}
+
+
+def publish_releases_of_the_last_build() -> dict[str, Any]:
+    """The publication DAG's first step: releases from the last build, and which build that was."""
+    from efficiency_warehouse import publish
+
+    with warehouse.exclusive("build_and_publish"):
+        return {"build": dbt_runner.last_invocation_id(), "releases": publish.publish_all()}
+
+
+def publish_national_extract(build: str | None = None) -> dict[str, Any]:
+    """The national extract, from the build ``build`` (when given) whose releases were just published;
+    ``{"skipped": reason}`` when a newer build has come in since."""
+    with warehouse.exclusive("build_and_publish"):
+        if build is not None and (newer := dbt_runner.last_invocation_id()) != build:
+            return {"skipped": NEWER_BUILD.format(newer=newer)}
+        return extracts.write_national_extract()
 
 
 def generate_docs(output_path: Path | None = None) -> dict[str, Any]:
@@ -65,13 +105,19 @@ def generate_docs(output_path: Path | None = None) -> dict[str, Any]:
 
 def publish_releases() -> list[dict[str, Any]]:
     """Treasury releases for every reported cycle, behind the publication gate."""
-    from efficiency_warehouse import publish
-
-    return publish.publish_all()
+    return publish_releases_of_the_last_build()["releases"]
 
 
-def write_board_packs_and_index() -> dict[str, Any]:
-    """The ICE Board pack for every reported cycle, the dbt docs site, and the outputs index page."""
+def write_board_packs_and_index(build: str | None = None) -> dict[str, Any]:
+    """The ICE Board pack for every reported cycle, the dbt docs site, and the outputs index page, from
+    the build ``build`` (when given); ``{"skipped": reason}`` when a newer build has come in since."""
+    with warehouse.exclusive("build_and_publish"):
+        if build is not None and (newer := dbt_runner.last_invocation_id()) != build:
+            return {"skipped": NEWER_BUILD.format(newer=newer)}
+        return _write_board_packs_and_index()
+
+
+def _write_board_packs_and_index() -> dict[str, Any]:
     from efficiency_warehouse import board_pack, outputs_index, review
 
     packs = board_pack.write_board_packs(settings.outputs_dir() / "board_packs")

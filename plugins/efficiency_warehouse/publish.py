@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
-from efficiency_warehouse import movement_gate, settings, warehouse
+from efficiency_warehouse import dbt_runner, movement_gate, settings, warehouse
 from efficiency_warehouse.validation import build_data_docs, validate_rows
 
 PUBLISHER = "National efficiency-returns warehouse, for the ICE Programme Board"
@@ -134,7 +134,7 @@ def releases_dir() -> Path:
 
 
 def dbt_target_dir() -> Path:
-    return Path(os.environ.get("DBT_TARGET_PATH", settings.dbt_project_dir() / "target"))
+    return dbt_runner.target_dir()
 
 
 CUT_OFF_RULE = (
@@ -533,8 +533,7 @@ def _git_commit() -> str:
 
 
 def _dbt_invocation_id() -> str | None:
-    path = dbt_target_dir() / "run_results.json"
-    return json.loads(path.read_text())["metadata"]["invocation_id"] if path.exists() else None
+    return dbt_runner.last_invocation_id()
 
 
 def _read_log(cycle_dir: Path) -> list[dict[str, str]]:

@@ -96,6 +96,56 @@ def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+# Warehouse-wide session locks (pg_advisory_lock): held on a connection of their own, so they go with
+# their holder's connection, also when its process is killed. One namespace for this project's locks.
+_LOCK_NAMESPACE = 179  # NI 179
+LOCKS = {
+    "pipeline_run": 1,  # one `make run` at a time
+    "build_and_publish": 2,  # one dbt build or publication step at a time, whoever runs it
+}
+
+
+class AnotherRunInProgress(RuntimeError):
+    """The lock is held and the caller chose not to wait; the message names the holder."""
+
+
+@contextmanager
+def exclusive(lock: str, wait: bool = True) -> Iterator[None]:
+    """Hold the warehouse-wide lock ``lock`` for the block.
+
+    ``wait=False`` raises AnotherRunInProgress naming the holder (since when, which pid) instead of waiting.
+    """
+    key = LOCKS[lock]
+    name = f"efficiency_warehouse {lock} pid={os.getpid()}"
+    with psycopg.connect(warehouse_dsn(), autocommit=True, application_name=name[:63]) as conn:
+        if wait:
+            conn.execute("select pg_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, key))
+        elif not conn.execute("select pg_try_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, key)).fetchone()[0]:
+            raise AnotherRunInProgress(_holder_message(conn, key))
+        try:
+            yield
+        finally:
+            conn.execute("select pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, key))
+
+
+def _holder_message(conn: psycopg.Connection, key: int) -> str:
+    holder = conn.execute(
+        """
+        select activity.backend_start, activity.application_name
+        from pg_locks as locks
+        join pg_stat_activity as activity using (pid)
+        where locks.locktype = 'advisory' and locks.granted
+          and locks.classid = %s and locks.objid = %s and locks.objsubid = 2
+        """,
+        (_LOCK_NAMESPACE, key),
+    ).fetchone()
+    if holder is None:  # it finished between the two statements
+        return "another run was in progress a moment ago; run again"
+    since, application = holder
+    pid = application.rpartition("pid=")[2] or "unknown"
+    return f"another run is in progress since {since:%Y-%m-%d %H:%M:%S %Z} (pid {pid}); wait for it to finish"
+
+
 def stop_embedded() -> bool:
     """Stop the embedded server if it is running; True if it was."""
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
