@@ -6,13 +6,15 @@ rows of any dataset have been loaded, the reference data has changed, or a held 
 A failing test fails the task, and the marts asset is not updated, so nothing downstream publishes
 from untested data. Before the first council returns are loaded (a new deployment's first reference
 build) the task skips, saying so. One build or publication step runs at a time (the warehouse lock
-`build_and_publish`); Asset events that arrive during a build start one build after it.
+`build_and_publish`). It first waits until no ingest run is queued or running, so one tick's files make
+one build; Asset events that arrive during a build start one more run after it, which builds only if
+something new came in (files, review decisions, the reference build, the dbt project).
 """
 
 from airflow.sdk import dag, task
 
 from efficiency_warehouse.assets import NATIONAL_POSITION, RAW_DATA, REFERENCE_DATA, REVIEW_DECISIONS
-from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
+from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, INGEST_DAG_IDS, START_DATE
 
 
 @dag(
@@ -25,18 +27,27 @@ from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
     doc_md=__doc__,
 )
 def warehouse_transform():
-    @task(outlets=[NATIONAL_POSITION])
+    # Freed between pokes (reschedule): the ingests it waits for need the worker slots.
+    @task.sensor(poke_interval=10, timeout=30 * 60, mode="reschedule")
+    def ingests_finished(**context) -> bool:
+        """The files of one tick are all in before the build, so they make one build, not one each."""
+        ti = context["ti"]
+        return not any(ti.get_dr_count(dag_id=d, states=["queued", "running"]) for d in INGEST_DAG_IDS)
+
+    # No retries: a failing data test fails the same way again; the next delivery's Asset event starts the
+    # next build (a retry would also hold back, for its delay, the build that delivery needs).
+    @task(outlets=[NATIONAL_POSITION], retries=0)
     def dbt_build():
         from airflow.sdk.exceptions import AirflowSkipException
 
         from efficiency_warehouse import pipeline
 
-        built = pipeline.build_marts()
+        built = pipeline.build_marts(skip_if_unchanged=True)
         if "skipped" in built:  # skipped, the marts Asset is not updated: nothing publishes
             raise AirflowSkipException(built["skipped"])
         return built
 
-    dbt_build()
+    ingests_finished() >> dbt_build()
 
 
 warehouse_transform()

@@ -17,6 +17,10 @@ DAG_FILES = sorted(p for p in settings.dags_dir().glob("*.py"))
 HEAVY_MODULES = ("great_expectations", "dbt", "pandas", "psycopg", "pgserver")
 
 
+# A failing dbt data test fails the same way on a retry; the next delivery's Asset starts the next build.
+DELIBERATELY_NOT_RETRIED = {("warehouse_transform", "dbt_build")}
+
+
 @pytest.fixture(scope="module")
 def dags(airflow_metadata):
     return local_airflow.load_dags()
@@ -35,7 +39,10 @@ def test_dag_has_owner_tags_retries_docs_and_deliberate_catchup(dags, dag_id):
     assert dag.catchup is False
     for task in dag.tasks:
         assert task.owner == "data-engineering"
-        assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+        if (dag_id, task.task_id) in DELIBERATELY_NOT_RETRIED:
+            assert task.retries == 0
+        else:
+            assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
 
 
 def test_assets_chain_the_dags_in_pipeline_order(dags):

@@ -11,14 +11,18 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import PROJECT_ROOT
+from psycopg import sql
 
 from efficiency_warehouse import local_airflow, services
 
+pytestmark = pytest.mark.services
 PROJECT_DAGS = {*local_airflow.PIPELINE_DAG_IDS, *local_airflow.OPERATOR_DAG_IDS}
 
 
@@ -125,3 +129,131 @@ def test_make_up_serves_the_dags_and_make_down_stops_exactly_what_it_started(ser
     finally:
         bystander.send_signal(signal.SIGTERM)
         bystander.wait()
+
+
+@pytest.fixture
+def empty_deployment(warehouse_database, folders, tmp_path):
+    """A new deployment on this machine: an empty warehouse, empty folders, an Airflow metadata database
+    and home of its own, ingests ticking every minute (the default is every five) to keep the test short."""
+    from efficiency_warehouse import warehouse
+
+    metadata = "airflow_services_test"
+    admin = warehouse.embedded_server_dsn("postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(metadata)))
+    env = os.environ | {
+        "PYTHONPATH": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": local_airflow._sqlalchemy_url(warehouse.embedded_server_dsn(metadata)),
+        "AIRFLOW_API_PORT": str(free_port()),
+        "AIRFLOW_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW_TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
+        "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+        "INGEST_SCHEDULE": "* * * * *",
+    }
+    yield {"env": env, "folders": folders}
+    run_services("down", env)
+
+
+class Airflow:
+    """The api-server's REST API, logged in as the admin `make up` created."""
+
+    def __init__(self, env: dict[str, str]):
+        self.base = f"http://127.0.0.1:{env['AIRFLOW_API_PORT']}"
+        password = json.loads((Path(env["AIRFLOW_HOME"]) / "services" / "passwords.json").read_text())["admin"]
+        self.token = api(f"{self.base}/auth/token", body={"username": "admin", "password": password})["access_token"]
+
+    def runs(self, dag_id: str) -> list[dict]:
+        return api(f"{self.base}/api/v2/dags/{dag_id}/dagRuns?limit=100&order_by=start_date", self.token)["dag_runs"]
+
+    def task_states(self, dag_id: str, task_id: str) -> list[str]:
+        states = []
+        for run in self.runs(dag_id):
+            url = f"{self.base}/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}/taskInstances"
+            states += [t["state"] for t in api(url, self.token)["task_instances"] if t["task_id"] == task_id]
+        return states
+
+
+ENDED = {"success", "skipped", "failed", "upstream_failed"}
+
+
+def wait_for(what: str, condition, seconds: float, every: float = 5):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(every)
+    raise AssertionError(f"waited {seconds:.0f} s for {what}")
+
+
+def deliver(samples: Path, landing: Path, datasets: list[str]) -> None:
+    """Move the sample files of ``datasets`` into landing together, away from a minute's turn, so one
+    tick of the ingest schedule takes them all."""
+    wait_for("a quiet second of the minute", lambda: 5 <= time.localtime().tm_sec <= 45, 60, every=1)
+    for name in datasets:
+        (landing / name).mkdir(parents=True, exist_ok=True)
+        for path in sorted((samples / name).iterdir()):
+            path.rename(landing / name / path.name)
+
+
+def test_make_up_on_an_empty_warehouse_turns_dropped_files_into_a_release(empty_deployment, tmp_path):
+    from efficiency_warehouse import sample_data, sample_riep_data, warehouse
+
+    env, folders = empty_deployment["env"], empty_deployment["folders"]
+    samples = tmp_path / "samples"
+    sample_data.write_sample_baselines(samples / "council_baselines")
+    sample_data.write_sample_returns(samples / "council_returns")
+    sample_riep_data.write_sample_allocations(samples / "riep_allocations")
+    sample_riep_data.write_sample_riep_reports(samples / "riep_annual_reports")
+    sample_riep_data.write_sample_status_updates(samples / "simplification_status_updates")
+
+    result = run_services("up", env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    airflow = Airflow(env)
+
+    # Day one: the reference layer builds by itself; the transform it starts has nothing to build.
+    wait_for("the reference build", lambda: [r for r in airflow.runs("reference_data") if r["state"] == "success"], 300)
+    wait_for("the first transform", lambda: set(airflow.task_states("warehouse_transform", "dbt_build")) & ENDED, 180)
+    assert airflow.task_states("warehouse_transform", "dbt_build") == ["skipped"]
+
+    # Baselines first (the returns' size check reads them), as the first-day runbook says.
+    deliver(samples, folders["landing"], ["council_baselines"])
+    wait_for(
+        "the baselines' transform",
+        lambda: len([t for t in airflow.task_states("warehouse_transform", "dbt_build") if t in ENDED]) > 1,
+        400,
+    )
+    wait_for("every run to finish", lambda: all(r["end_date"] for r in airflow.runs("warehouse_transform")), 300)
+    time.sleep(20)  # a publication it started
+    wait_for("every publication to finish", lambda: all(r["end_date"] for r in airflow.runs("publish_releases")), 300)
+    publications_before = len(airflow.runs("publish_releases"))
+    with warehouse.connect() as conn:
+        builds_before = conn.execute("select count(*) from ingest.builds where kind = 'marts'").fetchone()[0]
+
+    # Then four datasets in one tick: one build, then one publication, and the releases, with no command.
+    dropped = time.monotonic()
+    deliver(
+        samples,
+        folders["landing"],
+        ["council_returns", "riep_allocations", "riep_annual_reports", "simplification_status_updates"],
+    )
+    releases = folders["outputs"] / "releases"
+    wait_for("a release", lambda: releases.is_dir() and list(releases.glob("*/v1/manifest.json")), 900)
+    latency = time.monotonic() - dropped
+    wait_for("the publication to finish", lambda: all(r["end_date"] for r in airflow.runs("publish_releases")), 300)
+    time.sleep(65)  # a further tick: nothing new must build or publish again
+    with warehouse.connect() as conn:
+        builds = conn.execute("select count(*) from ingest.builds where kind = 'marts'").fetchone()[0]
+    assert builds - builds_before == 1, "one tick's files make one build"
+    publications = airflow.runs("publish_releases")
+    assert len(publications) - publications_before == 1, "and one publication"
+    assert publications[-1]["state"] == "success"
+    assert sorted(p.parent.parent.name for p in releases.glob("*/v*/manifest.json")) == [
+        f"{year}_{kind}" for year in ("2008-09", "2009-10", "2010-11") for kind in ("actual", "forecast")
+    ]
+    print(f"file drop to release under the real services: {latency:.0f} s")
+
+    stopped = run_services("down", env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert processes_with_airflow_home(env["AIRFLOW_HOME"]) == []

@@ -206,6 +206,7 @@ def write_board_packs(folder: Path, *, generated_at: str | None = None, data: Bo
     """Write a pack for every cycle with reported data, and ``index.html`` listing them; return the packs."""
     data = load_board_data() if data is None else data
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)  # the index is written even before any cycle has a pack
     paths = [write_board_pack(n, folder, generated_at=generated_at, data=data) for n in reported_cycle_numbers(data)]
     _write(folder / "index.html", render_index(data, generated_at=generated_at))
     return paths

@@ -6,19 +6,17 @@ imported inside the tasks.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import Asset, dag, task
 
-from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
+from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, INGEST_SCHEDULE, START_DATE
 
 
 def landing_ingest_dag(dataset_name: str, outlet: Asset, doc_md: str, tags: list[str]):
     @dag(
         dag_id=f"{dataset_name}_ingest",
-        schedule=timedelta(hours=1),
+        schedule=INGEST_SCHEDULE,
         start_date=START_DATE,
-        catchup=False,  # each run sweeps the landing folder; missed hours have nothing of their own
+        catchup=False,  # each run sweeps the landing folder; missed ticks have nothing of their own
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["ingest", "great_expectations", *tags],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from efficiency_warehouse import dbt_runner, extracts, ingest, roles, settings, warehouse
 from efficiency_warehouse.datasets import DATASETS
@@ -24,9 +26,11 @@ def build_reference_data() -> dict[str, int]:
     """Load the reference seeds and build and test the reference schema the quality gates use."""
     with warehouse.exclusive("build_and_publish"):
         ensure_analyst_role()
-        return dbt_runner.summarise(
+        summary = dbt_runner.summarise(
             dbt_runner.run_dbt("build", "--select", "tag:reference", "--indirect-selection", "cautious")
         )
+        _record_build("reference", {"dbt_project": dbt_project_fingerprint()})
+        return summary
 
 
 def ingest_dataset(dataset_name: str, dag_run_id: str | None = None) -> list[dict[str, Any]]:
@@ -45,13 +49,52 @@ NOTHING_TO_BUILD = (
 NEWER_BUILD = "a newer dbt build ({newer}) came in after this publication's releases: its own publication follows"
 
 
-def build_marts() -> dict[str, Any]:
+def dbt_project_fingerprint() -> str:
+    """A hash of the dbt project's files: a changed model, test or seed is a new input."""
+    digest = hashlib.sha256()
+    root = settings.dbt_project_dir()
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and relative.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+BUILD_INPUTS_SQL = """
+    select jsonb_build_object(
+        'last_file', (select max(manifest_id) from ingest.load_manifest),
+        'decisions', (select count(*) from ingest.review_items where decision <> 'pending'),
+        'reference_build', (
+            select build_id from ingest.builds where kind = 'reference' order by finished_at desc limit 1
+        )
+    )
+"""
+
+
+def build_inputs(conn) -> dict[str, Any]:
+    """What a marts build is built from: every file processed, every review decision, the reference
+    build, and the dbt project itself."""
+    return conn.execute(BUILD_INPUTS_SQL).fetchone()[0] | {"dbt_project": dbt_project_fingerprint()}
+
+
+def _record_build(kind: str, inputs: dict[str, Any]) -> None:
+    with warehouse.connect() as conn:
+        ensure_ingest_tables(conn)
+        conn.execute(
+            "insert into ingest.builds (build_id, kind, inputs) values (%s, %s, %s) on conflict (build_id) do nothing",
+            (dbt_runner.last_invocation_id(), kind, Jsonb(inputs)),
+        )
+
+
+def build_marts(skip_if_unchanged: bool = False) -> dict[str, Any]:
     """Staging, intermediate and marts with their tests; the reference schema is its own DAG's.
 
     One build or publication step at a time, whoever runs it (the scheduler's DAGs, `make run`, a test):
     the warehouse lock ``build_and_publish``. Before any council return has been loaded (a new
     deployment's first reference build triggers the transform) there is nothing to build:
-    ``{"skipped": reason}``, and the DAG task skips so that nothing downstream runs.
+    ``{"skipped": reason}``, and the DAG task skips so that nothing downstream runs. With
+    ``skip_if_unchanged`` (the scheduled transform), a build whose inputs are those of the last build
+    that passed is skipped too: the Asset events of one tick's ingests start one build, not one each.
     """
     raw_tables = [part.raw_table for dataset in DATASETS.values() for part in dataset.parts]
     any_rows = sql.SQL(" or ").join(
@@ -63,7 +106,15 @@ def build_marts() -> dict[str, Any]:
             ensure_ingest_tables(conn)  # dbt's sources exist even before the first file arrives
             if not conn.execute(sql.SQL("select {}").format(any_rows)).fetchone()[0]:
                 return {"skipped": NOTHING_TO_BUILD}
+            inputs = build_inputs(conn)
+            last = conn.execute(
+                "select build_id, finished_at, inputs from ingest.builds where kind = 'marts'"
+                " order by finished_at desc limit 1"
+            ).fetchone()
+        if skip_if_unchanged and last is not None and last[2] == inputs and last[0] == dbt_runner.last_invocation_id():
+            return {"skipped": f"nothing new since build {last[0]} at {last[1]:%Y-%m-%d %H:%M:%S %Z}"}
         summary: dict[str, Any] = dbt_runner.summarise(dbt_runner.run_dbt("build", "--exclude", "tag:reference"))
+        _record_build("marts", inputs)
         return summary | {"build": dbt_runner.last_invocation_id()}
 
 

@@ -128,6 +128,15 @@ create table if not exists ingest.review_items (
     unique (manifest_id, source_row_number),
     check ((decision = 'pending') = (decided_at is null))
 );
+
+-- Each dbt build that passed, with what it was built from (pipeline.build_inputs): a scheduled
+-- transform whose inputs have not changed since the last one passed builds nothing.
+create table if not exists ingest.builds (
+    build_id     text        primary key,  -- dbt's invocation id
+    kind         text        not null check (kind in ('reference', 'marts')),
+    finished_at  timestamptz not null default now(),
+    inputs       jsonb       not null
+);
 """
 
 
