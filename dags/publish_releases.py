@@ -12,14 +12,19 @@ packs are written from the build whose releases the first step published, or ski
 build has come in (its own publication follows).
 """
 
-from airflow.sdk import dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from efficiency_warehouse.assets import NATIONAL_POSITION
 from efficiency_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE
 
 
 @dag(
-    schedule=[NATIONAL_POSITION],
+    # After each build, and every night: a cycle whose close passes with no new data since its last build
+    # is published at 00:30 after its close, not with the next delivery. (On a deployment's first start
+    # the nightly run comes at once and skips: no build has passed yet.)
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("30 0 * * *", timezone="Europe/London"), assets=[NATIONAL_POSITION]
+    ),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -32,7 +37,7 @@ def publish_releases():
     def publish_treasury_releases():
         from efficiency_warehouse import pipeline
 
-        return pipeline.publish_releases_of_the_last_build()
+        return _skip_if_superseded(pipeline.publish_releases_of_the_last_build())
 
     @task
     def write_national_extract(published):
@@ -51,6 +56,7 @@ def publish_releases():
 
 
 def _skip_if_superseded(outcome: dict) -> dict:
+    """Skip the task (and what follows it) when the step had nothing of its own build to publish."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     if "skipped" in outcome:

@@ -46,6 +46,7 @@ NOTHING_TO_BUILD = (
     "no council returns or RIEP deliveries have been loaded yet: nothing to build. The marts are built"
     " when the first rows arrive (README: the first day)"
 )
+NOTHING_PUBLISHED = "no build of the marts has passed yet: nothing to publish"
 NEWER_BUILD = "a newer dbt build ({newer}) came in after this publication's releases: its own publication follows"
 
 
@@ -123,6 +124,11 @@ def publish_releases_of_the_last_build() -> dict[str, Any]:
     from efficiency_warehouse import publish
 
     with warehouse.exclusive("build_and_publish"):
+        with warehouse.connect() as conn:
+            ensure_ingest_tables(conn)
+            built = conn.execute("select exists (select from ingest.builds where kind = 'marts')").fetchone()[0]
+        if not built:
+            return {"skipped": NOTHING_PUBLISHED}
         return {"build": dbt_runner.last_invocation_id(), "releases": publish.publish_all()}
 
 
@@ -156,7 +162,10 @@ def generate_docs(output_path: Path | None = None) -> dict[str, Any]:
 
 def publish_releases() -> list[dict[str, Any]]:
     """Treasury releases for every reported cycle, behind the publication gate."""
-    return publish_releases_of_the_last_build()["releases"]
+    from efficiency_warehouse import publish
+
+    with warehouse.exclusive("build_and_publish"):
+        return publish.publish_all()
 
 
 def write_board_packs_and_index(build: str | None = None) -> dict[str, Any]:
