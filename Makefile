@@ -20,7 +20,7 @@ $(INSTALLED): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedded warehouse (or WAREHOUSE_DSN)
+run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedded warehouse (or AIRFLOW_CONN_WAREHOUSE)
 	$(PY) -m efficiency_warehouse.cli run
 
 up: $(INSTALLED) ## Start Airflow's own services (scheduler, dag-processor, triggerer; UI on http://127.0.0.1:8080)

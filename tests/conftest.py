@@ -26,6 +26,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="ew-tests-"))
 for variable in (
+    "AIRFLOW_CONN_WAREHOUSE",
     "WAREHOUSE_DSN",
     "PGHOST",
     "PGPORT",
@@ -212,6 +213,11 @@ def environment(**values: str):
         mp.undo()
 
 
+def warehouse_setting(dsn: str) -> dict[str, str]:
+    """The one warehouse setting, as an operator gives it: the Airflow Connection `warehouse`."""
+    return {warehouse.CONNECTION_VARIABLE: warehouse.connection_json(dsn)}
+
+
 def folder_environment(root: Path) -> dict[str, str]:
     return {variable: str(root / name) for name, variable in FOLDER_VARIABLES.items()}
 
@@ -220,7 +226,7 @@ def folder_environment(root: Path) -> dict[str, str]:
 def warehouse_database():
     """A fresh, empty warehouse database for one test module."""
     dsn = recreate_warehouse()
-    with environment(WAREHOUSE_DSN=dsn):
+    with environment(**warehouse_setting(dsn)):
         yield dsn
 
 
@@ -229,7 +235,7 @@ def reference_template() -> str:
     """The reference schema built and tested by dbt once per test run, kept as a template."""
     from efficiency_warehouse import pipeline
 
-    with environment(WAREHOUSE_DSN=recreate_warehouse()):
+    with environment(**warehouse_setting(recreate_warehouse())):
         pipeline.build_reference_data()
     return snapshot_warehouse("template_reference")
 
@@ -266,7 +272,7 @@ def pipeline_snapshots(airflow_metadata, tmp_path_factory) -> dict[str, Pipeline
     working = tmp_path_factory.mktemp("pipeline_run")
     log = tmp_path_factory.getbasetemp() / "pipeline-run.log"
     snapshots: dict[str, PipelineSnapshot] = {}
-    with environment(WAREHOUSE_DSN=recreate_warehouse(), BUILD_DATA_DOCS="1", **folder_environment(working)):
+    with environment(**warehouse_setting(recreate_warehouse()), BUILD_DATA_DOCS="1", **folder_environment(working)):
         assert seed_landing_if_empty() > 9  # what make run does: sample files for every dataset
         delivered = {p.name: p for p in (working / "landing").rglob("*") if p.is_file()}
         sample_files = {name: path.read_bytes() for name, path in delivered.items()}
@@ -330,7 +336,7 @@ def pipeline_clone(snapshot: PipelineSnapshot, root: Path):
     and dbt's run results as the run left them."""
     shutil.copytree(snapshot.folders, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(KEPT_RUN_RESULTS))
     shutil.copyfile(snapshot.folders / KEPT_RUN_RESULTS, DBT_RUN_RESULTS)
-    with environment(WAREHOUSE_DSN=recreate_warehouse(snapshot.template), **folder_environment(root)):
+    with environment(**warehouse_setting(recreate_warehouse(snapshot.template)), **folder_environment(root)):
         yield root
 
 

@@ -180,7 +180,7 @@ def test_airflow_environment(compose: dict, services: dict) -> None:
 def test_project_environment(compose: dict) -> None:
     env = _env(compose["x-airflow-common"])
     assert env["EFFICIENCY_WAREHOUSE_HOME"] == "/opt/airflow/project"
-    dsn = urlsplit(env["WAREHOUSE_DSN"])
+    dsn = urlsplit(env["AIRFLOW_CONN_WAREHOUSE"])
     assert dsn.scheme in {"postgresql", "postgres"} and dsn.hostname == "postgres"
     assert dsn.path == "/efficiency_warehouse"
     assert env["WAREHOUSE_DATA_DIR"] == "/opt/airflow/project/data"
@@ -246,7 +246,7 @@ def test_postgres_service_and_init_script(compose: dict, services: dict) -> None
     assert scripts, "no init script in docker/postgres-init"
     sql = "\n".join(p.read_text() for p in scripts)
     env = _env(compose["x-airflow-common"])
-    for uri in (env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], env["WAREHOUSE_DSN"]):
+    for uri in (env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], env["AIRFLOW_CONN_WAREHOUSE"]):
         parts = urlsplit(uri)
         database, role = parts.path.lstrip("/"), parts.username
         assert re.search(rf"CREATE DATABASE {database} OWNER {role}\b", sql), database

@@ -70,7 +70,7 @@ def dag_import_times(dags_dir: Path, plugins_dir: Path) -> dict[str, float]:
 
 def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="ew-bench-"))
-    for variable in ("WAREHOUSE_DSN", "PGHOST", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+    for variable in ("AIRFLOW_CONN_WAREHOUSE", "WAREHOUSE_DSN", "PGHOST", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
         os.environ.pop(variable, None)
     os.environ.update(
         {

@@ -63,11 +63,12 @@ def run_pipeline(console) -> dict[str, float]:
         console.flush()
         return result
 
-    stage("start the warehouse", warehouse.warehouse_dsn)
+    # Airflow's metadata settings before the warehouse's: finding the warehouse Connection imports Airflow.
     stage(
         "prepare Airflow (metadata database)",
         lambda: (local_airflow.configure_environment(), local_airflow.migrate_metadata_database()),
     )
+    stage("start the warehouse", warehouse.warehouse_dsn)
     stage("blank templates for councils", write_blank_templates)
     seeded = stage("sample files into landing if empty", seed_landing_if_empty)
     dags = stage("parse the DAGs", local_airflow.load_dags)
@@ -111,8 +112,8 @@ def run_and_report(verbose: bool) -> int:
             else:
                 with output_to_log(log_path) as console:
                     run_pipeline(console)
-    except warehouse.AnotherRunInProgress as busy:
-        print(f"\nNOT RUN: {busy}\n")
+    except (warehouse.AnotherRunInProgress, warehouse.WarehouseNotConfigured) as reason:
+        print(f"\nNOT RUN: {reason}\n")
         return 2
     except Exception as error:  # the operator needs the reason and where to read more, not a bare traceback
         print(f"\nFAILED: {error}\n")
@@ -187,7 +188,7 @@ def print_summary(since: datetime | None = None) -> None:
 def describe_warehouse() -> str:
     if warehouse.is_embedded():
         return f"the embedded PostgreSQL ({settings.embedded_pgdata()})"
-    return "the PostgreSQL named by WAREHOUSE_DSN / PG* variables"
+    return f"the PostgreSQL of the Airflow Connection '{warehouse.CONNECTION_ID}'"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["run", "dsn", "psql", "stop", "seed-landing", "summary", "templates"])
     parser.add_argument("--verbose", action="store_true", help="run: show the full Airflow and dbt log on the console")
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except warehouse.WarehouseNotConfigured as reason:
+        print(f"NOT RUN: {reason}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "run":
+        from efficiency_warehouse import local_airflow
+
+        local_airflow.configure_environment()  # before Airflow is first imported (finding the warehouse does)
         return run_and_report(args.verbose)
     elif args.command == "summary":
         print_summary()

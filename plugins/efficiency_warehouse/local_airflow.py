@@ -41,14 +41,20 @@ def _sqlalchemy_url(dsn: str) -> str:
     return f"postgresql+psycopg2://{user}{password}@{host}:{port}/{params['dbname']}"
 
 
-def configure_environment() -> None:
-    """Point Airflow at this project. Must run before anything imports airflow."""
+def point_airflow_at_project() -> None:
+    """Airflow's home and folders for this project, unless already set; no database is touched.
+    Airflow reads them when first imported, so this runs before that."""
     os.environ.setdefault("AIRFLOW_HOME", str(settings.PROJECT_ROOT / ".airflow"))
     os.makedirs(os.environ["AIRFLOW_HOME"], exist_ok=True)
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.dags_dir()))
     os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(settings.PROJECT_ROOT / "plugins"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+
+
+def configure_environment() -> None:
+    """Point Airflow at this project and its metadata database. Must run before anything imports airflow."""
+    point_airflow_at_project()
     if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in os.environ:
         # Airflow's run history lives in its own database on the embedded server: the same engine
         # as production, and a warehouse rebuild never touches it.

@@ -1,20 +1,26 @@
-"""Connections to the warehouse: a PostgreSQL named by the environment, or the embedded one.
+"""Connections to the warehouse: the Airflow Connection ``warehouse``, or the embedded PostgreSQL.
 
-Resolution order, read at call time (never at import):
-1. ``WAREHOUSE_DSN``: a libpq connection string or URI;
-2. the standard libpq variables (``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGPASSWORD``, ``PGDATABASE``)
-   when ``PGHOST`` is set;
-3. otherwise the embedded PostgreSQL 16 (pgserver) whose data folder is ``.warehouse/pgdata``,
-   started on demand and left running so analysts can query it.
+One setting names the warehouse for everything (ingest, dbt's profile, publication, `make psql`): the
+Airflow Connection ``warehouse``, read through the Postgres provider's hook at call time (never at
+import). It is found wherever Airflow looks for Connections: ``AIRFLOW_CONN_WAREHOUSE`` (a URI such as
+``postgresql://user:password@host:5432/efficiency_warehouse``, or Airflow's JSON form), a secrets
+backend, or, inside a task, the Connections an operator added in Airflow.
+
+Without it, the warehouse is the embedded PostgreSQL 16 (pgserver) in ``.warehouse/pgdata``, started on
+demand and left running so analysts can query it: right for one machine, wrong for a worker of a
+distributed executor, which would quietly start an empty warehouse of its own. Under any executor but
+LocalExecutor a missing Connection is therefore an error, not a fallback.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import psycopg
@@ -23,11 +29,93 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from efficiency_warehouse import settings
 
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
 EMBEDDED_DATABASE = "efficiency_warehouse"
+CONNECTION_ID = "warehouse"
+CONNECTION_VARIABLE = "AIRFLOW_CONN_WAREHOUSE"
+# Settings earlier versions read. Ignoring one would quietly build an embedded warehouse instead of the
+# one the operator meant, so their presence stops the run with the new name instead.
+RETIRED_SETTINGS = ("WAREHOUSE_DSN", "PGHOST")
+_EXAMPLE_URI = "postgresql://warehouse:PASSWORD@db.example.org:5432/efficiency_warehouse"
+
+
+class WarehouseNotConfigured(RuntimeError):
+    """No usable warehouse setting; the message says what to set."""
+
+
+def warehouse_connection() -> Connection | None:
+    """The Airflow Connection ``warehouse`` as Airflow resolves it, or None when none is defined."""
+    _refuse_retired_settings()
+    from efficiency_warehouse import local_airflow
+
+    local_airflow.point_airflow_at_project()  # before the first import of airflow, which reads them
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    try:
+        return PostgresHook.get_connection(CONNECTION_ID)
+    except AirflowNotFoundException:
+        return None
+
+
+def _refuse_retired_settings() -> None:
+    for variable in RETIRED_SETTINGS:
+        if os.environ.get(variable):
+            raise WarehouseNotConfigured(
+                f"{variable} is set, but the warehouse is now named by the Airflow Connection"
+                f" '{CONNECTION_ID}' alone: set {CONNECTION_VARIABLE}='{_EXAMPLE_URI}' (or add the"
+                f" Connection in Airflow) and unset {variable}"
+            )
 
 
 def is_embedded() -> bool:
-    return not os.environ.get("WAREHOUSE_DSN") and not os.environ.get("PGHOST")
+    return warehouse_connection() is None
+
+
+def distributed_executors() -> list[str]:
+    """The configured executors other than LocalExecutor (whose tasks all run on this machine)."""
+    from airflow.configuration import conf
+
+    configured = [name.strip() for name in conf.get("core", "executor").split(",") if name.strip()]
+    # Each entry is a name, a class path, or alias:class path.
+    return [name for name in configured if name.split(":")[-1].rsplit(".", 1)[-1] != "LocalExecutor"]
+
+
+def dsn_from_connection(connection: Connection) -> str:
+    """The Connection as a libpq connection string; extras that are libpq parameters (sslmode, ...)
+    are passed on, the hook's own extras are not."""
+    if not connection.schema:
+        raise WarehouseNotConfigured(
+            f"the Airflow Connection '{CONNECTION_ID}' names no database: set its schema (Airflow's name"
+            f" for a Postgres Connection's database), e.g. {_EXAMPLE_URI}"
+        )
+    libpq_keywords = {option.keyword.decode() for option in psycopg.pq.Conninfo.get_defaults()}
+    extras = {name: str(value) for name, value in connection.extra_dejson.items() if name in libpq_keywords}
+    params = {
+        "host": connection.host,
+        "port": connection.port,
+        "user": connection.login,
+        "password": connection.password,
+        "dbname": connection.schema,
+    }
+    return make_conninfo(**{name: value for name, value in params.items() if value not in (None, "")}, **extras)
+
+
+def connection_json(dsn: str) -> str:
+    """``dsn`` in Airflow's JSON form for ``AIRFLOW_CONN_WAREHOUSE`` (a socket folder needs no escaping)."""
+    params = conninfo_to_dict(dsn)
+    fields = {
+        "conn_type": "postgres",
+        "host": params.pop("host", None),
+        "port": int(params.pop("port")) if params.get("port") else None,
+        "login": params.pop("user", None),
+        "password": params.pop("password", None),
+        "schema": params.pop("dbname", None),
+        "extra": params or None,
+    }
+    return json.dumps({name: value for name, value in fields.items() if value is not None})
 
 
 def _embedded_server():
@@ -59,10 +147,15 @@ def ensure_database(admin_dsn: str, database: str) -> None:
 
 
 def warehouse_dsn() -> str:
-    if dsn := os.environ.get("WAREHOUSE_DSN"):
-        return dsn
-    if os.environ.get("PGHOST"):
-        return ""  # libpq reads the PG* variables itself
+    if (connection := warehouse_connection()) is not None:
+        return dsn_from_connection(connection)
+    if distributed := distributed_executors():
+        raise WarehouseNotConfigured(
+            f"no warehouse Connection: set {CONNECTION_VARIABLE}='{_EXAMPLE_URI}' (or add the Airflow"
+            f" Connection '{CONNECTION_ID}') on every machine that runs tasks. The executor here is"
+            f" {', '.join(distributed)}, whose workers may be on other machines, so this process does not"
+            " fall back to an embedded PostgreSQL: it would be an empty warehouse of its own"
+        )
     return embedded_server_dsn(EMBEDDED_DATABASE)
 
 
@@ -71,18 +164,16 @@ def connection_parameters(dsn: str | None = None) -> dict[str, str]:
     dsn = warehouse_dsn() if dsn is None else dsn
     params = conninfo_to_dict(dsn)
     return {
-        "host": params.get("host") or os.environ.get("PGHOST", "localhost"),
-        "port": str(params.get("port") or os.environ.get("PGPORT", "5432")),
-        "user": params.get("user") or os.environ.get("PGUSER", "postgres"),
-        "password": params.get("password") or os.environ.get("PGPASSWORD", ""),
-        "dbname": params.get("dbname") or os.environ.get("PGDATABASE", "postgres"),
+        "host": params.get("host") or "localhost",
+        "port": str(params.get("port") or "5432"),
+        "user": params.get("user") or "postgres",
+        "password": params.get("password") or "",
+        "dbname": params["dbname"],
     }
 
 
 def as_url(dsn: str) -> str:
     """The connection as a postgresql:// URL (what `make dsn` prints); the password is left out."""
-    if dsn.startswith(("postgresql://", "postgres://")):
-        return dsn
     params = connection_parameters(dsn)
     user, database = quote(params["user"]), quote(params["dbname"])
     if params["host"].startswith("/"):  # unix socket folder, as the embedded server uses
