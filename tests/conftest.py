@@ -138,7 +138,12 @@ def airflow_metadata():
 # One database name for every module (each gets its own copy under it): dbt's profile, and so its
 # partial parse, stays the same from module to module. It starts with "test_" so nobody mistakes it.
 WAREHOUSE_UNDER_TEST = "test_warehouse"
-FOLDER_VARIABLES = {"landing": "LANDING_DIR", "received": "RECEIVED_DIR", "outputs": "OUTPUTS_DIR"}
+FOLDER_VARIABLES = {
+    "landing": "LANDING_DIR",
+    "received": "RECEIVED_DIR",
+    "outputs": "OUTPUTS_DIR",
+    "gx_results": "GX_VALIDATION_RESULTS_DIR",
+}
 
 
 def _admin_execute(*statements: sql.Composable) -> None:
@@ -292,11 +297,6 @@ def pipeline_snapshots(airflow_metadata, tmp_path_factory) -> dict[str, Pipeline
     return snapshots
 
 
-# The publication gate reads dbt's last run results, so a snapshot keeps them with its folders.
-DBT_RUN_RESULTS = Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json"
-KEPT_RUN_RESULTS = "dbt_run_results.json"
-
-
 DAG_RUNNER = """
 import sys
 from efficiency_warehouse import local_airflow
@@ -326,16 +326,14 @@ def run_dags_in_a_fresh_interpreter(dag_ids: tuple[str, ...], log: Path) -> None
 def _keep(stage: str, working: Path, sample_files: dict[str, bytes], tmp_path_factory) -> PipelineSnapshot:
     folders = tmp_path_factory.mktemp(f"snapshot_{stage}")
     shutil.copytree(working, folders, dirs_exist_ok=True)
-    shutil.copyfile(DBT_RUN_RESULTS, folders / KEPT_RUN_RESULTS)
     return PipelineSnapshot(snapshot_warehouse(f"template_{stage}"), folders, sample_files)
 
 
 @contextmanager
 def pipeline_clone(snapshot: PipelineSnapshot, root: Path):
-    """The module's own copy of a pipeline snapshot: the database under test, folders under ``root``
-    and dbt's run results as the run left them."""
-    shutil.copytree(snapshot.folders, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(KEPT_RUN_RESULTS))
-    shutil.copyfile(snapshot.folders / KEPT_RUN_RESULTS, DBT_RUN_RESULTS)
+    """The module's own copy of a pipeline snapshot: the database under test (its builds recorded in it)
+    and folders under ``root``."""
+    shutil.copytree(snapshot.folders, root, dirs_exist_ok=True)
     with environment(**warehouse_setting(recreate_warehouse(snapshot.template)), **folder_environment(root)):
         yield root
 

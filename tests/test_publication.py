@@ -103,7 +103,9 @@ def test_publishing_again_with_the_same_figures_publishes_nothing_new(releases):
     assert {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()} == before
 
 
-def test_a_failing_gate_blocks_publication_says_why_and_leaves_the_release(releases):
+def test_a_failing_gate_blocks_publication_says_why_and_leaves_the_release(releases, monkeypatch, tmp_path):
+    """Also when the publication runs on another worker than the build: the build's outcome is read from
+    the warehouse, not from dbt's artifacts on the disk of the worker that ran it."""
     before = {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()}
     with warehouse.connect() as conn:  # a row that bypassed ingestion: dbt's relationship test fails
         conn.execute(
@@ -115,8 +117,10 @@ def test_a_failing_gate_blocks_publication_says_why_and_leaves_the_release(relea
     try:
         with pytest.raises(Exception, match="dbt build .* failed"):
             pipeline.build_marts()
-        with pytest.raises(publish.PublicationBlocked, match="did not pass in the last build"):
-            pipeline.publish_releases()
+        with monkeypatch.context() as another_worker:
+            another_worker.setenv("DBT_TARGET_PATH", str(tmp_path / "another-worker"))
+            with pytest.raises(publish.PublicationBlocked, match=r"did not pass in the last build \(marts, "):
+                pipeline.publish_releases()
         assert {p: p.read_bytes() for p in releases.rglob("*") if p.is_file()} == before
     finally:
         with warehouse.connect() as conn:

@@ -20,10 +20,11 @@ import pytest
 from conftest import PROJECT_ROOT
 from psycopg import sql
 
-from efficiency_warehouse import local_airflow, services
+from efficiency_warehouse import dag_defaults, local_airflow, services
 
 pytestmark = pytest.mark.services
 PROJECT_DAGS = {*local_airflow.PIPELINE_DAG_IDS, *local_airflow.OPERATOR_DAG_IDS}
+INGEST_DAG_IDS = dag_defaults.INGEST_DAG_IDS
 
 
 def free_port() -> int:
@@ -191,10 +192,17 @@ def wait_for(what: str, condition, seconds: float, every: float = 5):
     raise AssertionError(f"waited {seconds:.0f} s for {what}")
 
 
-def deliver(samples: Path, landing: Path, datasets: list[str]) -> None:
-    """Move the sample files of ``datasets`` into landing together, away from a minute's turn, so one
-    tick of the ingest schedule takes them all."""
-    wait_for("a quiet second of the minute", lambda: 5 <= time.localtime().tm_sec <= 45, 60, every=1)
+def deliver(samples: Path, landing: Path, datasets: list[str], airflow: Airflow) -> None:
+    """Move the sample files of ``datasets`` into landing together, between two ticks of the ingest schedule
+    (this minute's ingests have all finished, the next is a while off), so one tick takes them all. On a
+    busy machine a tick's ingests start seconds late: files dropped then would split across two ticks."""
+
+    def between_ticks() -> bool:
+        if not 15 <= time.localtime().tm_sec <= 45:
+            return False
+        return all(run["end_date"] for dag_id in INGEST_DAG_IDS for run in airflow.runs(dag_id))
+
+    wait_for("a moment between two ticks", between_ticks, 120, every=1)
     for name in datasets:
         (landing / name).mkdir(parents=True, exist_ok=True)
         for path in sorted((samples / name).iterdir()):
@@ -222,7 +230,7 @@ def test_make_up_on_an_empty_warehouse_turns_dropped_files_into_a_release(empty_
     assert airflow.task_states("warehouse_transform", "dbt_build") == ["skipped"]
 
     # Baselines first (the returns' size check reads them), as the first-day runbook says.
-    deliver(samples, folders["landing"], ["council_baselines"])
+    deliver(samples, folders["landing"], ["council_baselines"], airflow)
     wait_for(
         "the baselines' transform",
         lambda: len([t for t in airflow.task_states("warehouse_transform", "dbt_build") if t in ENDED]) > 1,
@@ -241,6 +249,7 @@ def test_make_up_on_an_empty_warehouse_turns_dropped_files_into_a_release(empty_
         samples,
         folders["landing"],
         ["council_returns", "riep_allocations", "riep_annual_reports", "simplification_status_updates"],
+        airflow,
     )
     releases = folders["outputs"] / "releases"
     wait_for("a release", lambda: releases.is_dir() and list(releases.glob("*/v1/manifest.json")), 900)

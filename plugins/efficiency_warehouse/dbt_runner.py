@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -15,12 +14,14 @@ log = logging.getLogger(__name__)
 
 
 class DbtFailed(RuntimeError):
-    pass
+    def __init__(self, message: str, failed_nodes: list[str]):
+        super().__init__(message)
+        self.failed_nodes = failed_nodes  # unique ids of the nodes that errored, failed or were skipped
 
 
 @contextmanager
 def _profile_environment() -> Iterator[None]:
-    """Expose the warehouse connection to profiles.yml for the length of one dbt call."""
+    """Expose the warehouse connection to profiles.yml, and the target folder, for the length of one dbt call."""
     params = warehouse.connection_parameters()
     values = {
         "WAREHOUSE_HOST": params["host"],
@@ -28,6 +29,8 @@ def _profile_environment() -> Iterator[None]:
         "WAREHOUSE_USER": params["user"],
         "DBT_ENV_SECRET_WAREHOUSE_PASSWORD": params["password"],
         "WAREHOUSE_DBNAME": params["dbname"],
+        # The artifacts go where every task finds them (settings.dbt_target_dir), unless a call names its own.
+        "DBT_TARGET_PATH": str(target_dir()),
     }
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
@@ -58,6 +61,7 @@ def run_dbt(*args: str) -> list[dict]:
         for node_result in result.result.results:
             nodes.append(
                 {
+                    "unique_id": node_result.node.unique_id,
                     "name": node_result.node.name,
                     "status": str(node_result.status),
                     "failures": node_result.failures,
@@ -67,8 +71,16 @@ def run_dbt(*args: str) -> list[dict]:
     if not result.success:
         failed = [n for n in nodes if n["status"] in ("error", "fail")]
         detail = "; ".join(f"{n['name']}: {n['message']}" for n in failed) or str(result.exception)
-        raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
+        not_passed = [n["unique_id"] for n in nodes if n["status"] in ("error", "fail", "runtime error", "skipped")]
+        raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}", not_passed)
     return nodes
+
+
+def invocation_id() -> str:
+    """The id of this process's last dbt invocation (dbt's own, as in its artifacts)."""
+    from dbt_common.invocation import get_invocation_id
+
+    return get_invocation_id()
 
 
 def summarise(nodes: list[dict]) -> dict[str, int]:
@@ -80,10 +92,4 @@ def summarise(nodes: list[dict]) -> dict[str, int]:
 
 
 def target_dir() -> Path:
-    return Path(os.environ.get("DBT_TARGET_PATH", settings.dbt_project_dir() / "target"))
-
-
-def last_invocation_id() -> str | None:
-    """The invocation id of dbt's last run in the target folder (its run_results.json), if any."""
-    path = target_dir() / "run_results.json"
-    return json.loads(path.read_text())["metadata"]["invocation_id"] if path.exists() else None
+    return settings.dbt_target_dir()

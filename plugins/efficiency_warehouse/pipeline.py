@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,11 @@ def build_reference_data() -> dict[str, int]:
     """Load the reference seeds and build and test the reference schema the quality gates use."""
     with warehouse.exclusive("build_and_publish"):
         ensure_analyst_role()
-        summary = dbt_runner.summarise(
-            dbt_runner.run_dbt("build", "--select", "tag:reference", "--indirect-selection", "cautious")
+        return _recorded_build(
+            "reference",
+            {"dbt_project": dbt_project_fingerprint()},
+            ("build", "--select", "tag:reference", "--indirect-selection", "cautious"),
         )
-        _record_build("reference", {"dbt_project": dbt_project_fingerprint()})
-        return summary
 
 
 def ingest_dataset(dataset_name: str, dag_run_id: str | None = None) -> list[dict[str, Any]]:
@@ -78,13 +77,47 @@ def build_inputs(conn) -> dict[str, Any]:
     return conn.execute(BUILD_INPUTS_SQL).fetchone()[0] | {"dbt_project": dbt_project_fingerprint()}
 
 
-def _record_build(kind: str, inputs: dict[str, Any]) -> None:
+def _recorded_build(kind: str, inputs: dict[str, Any], dbt_arguments: tuple[str, ...]) -> dict[str, Any]:
+    """Run the dbt build and record its outcome in ``ingest.builds``, passed or not: the warehouse, not a
+    file on the disk of the worker that ran it, is where the publication gate and later builds read it."""
     with warehouse.connect() as conn:
         ensure_ingest_tables(conn)
+    try:
+        nodes = dbt_runner.run_dbt(*dbt_arguments)
+    except dbt_runner.DbtFailed as failure:
+        _record_build(kind, inputs, failure.failed_nodes)
+        raise
+    _record_build(kind, inputs, [])
+    return dbt_runner.summarise(nodes) | {"build": dbt_runner.invocation_id()}
+
+
+def _record_build(kind: str, inputs: dict[str, Any], failed_nodes: list[str]) -> None:
+    with warehouse.connect() as conn:
         conn.execute(
-            "insert into ingest.builds (build_id, kind, inputs) values (%s, %s, %s) on conflict (build_id) do nothing",
-            (dbt_runner.last_invocation_id(), kind, Jsonb(inputs)),
+            "insert into ingest.builds (build_id, kind, inputs, passed, failed_nodes) values (%s, %s, %s, %s, %s)"
+            " on conflict (build_id) do nothing",
+            (dbt_runner.invocation_id(), kind, Jsonb(inputs), not failed_nodes, failed_nodes),
         )
+
+
+LAST_BUILD_SQL = """
+    select build_id, kind, finished_at, inputs, passed, failed_nodes
+    from ingest.builds order by finished_at desc, build_id limit 1
+"""
+
+
+def last_build(conn) -> dict[str, Any] | None:
+    """The last dbt build recorded (reference or marts, passed or not), whichever process ran it."""
+    cursor = conn.execute(LAST_BUILD_SQL)
+    row = cursor.fetchone()
+    return dict(zip([column.name for column in cursor.description], row, strict=True)) if row else None
+
+
+def last_build_id() -> str | None:
+    with warehouse.connect() as conn:
+        ensure_ingest_tables(conn)
+        build = last_build(conn)
+    return build["build_id"] if build else None
 
 
 def build_marts(skip_if_unchanged: bool = False) -> dict[str, Any]:
@@ -108,15 +141,12 @@ def build_marts(skip_if_unchanged: bool = False) -> dict[str, Any]:
             if not conn.execute(sql.SQL("select {}").format(any_rows)).fetchone()[0]:
                 return {"skipped": NOTHING_TO_BUILD}
             inputs = build_inputs(conn)
-            last = conn.execute(
-                "select build_id, finished_at, inputs from ingest.builds where kind = 'marts'"
-                " order by finished_at desc limit 1"
-            ).fetchone()
-        if skip_if_unchanged and last is not None and last[2] == inputs and last[0] == dbt_runner.last_invocation_id():
-            return {"skipped": f"nothing new since build {last[0]} at {last[1]:%Y-%m-%d %H:%M:%S %Z}"}
-        summary: dict[str, Any] = dbt_runner.summarise(dbt_runner.run_dbt("build", "--exclude", "tag:reference"))
-        _record_build("marts", inputs)
-        return summary | {"build": dbt_runner.last_invocation_id()}
+            last = last_build(conn)
+        unchanged = last is not None and last["kind"] == "marts" and last["passed"] and last["inputs"] == inputs
+        if skip_if_unchanged and unchanged:
+            since = f"{last['build_id']} at {last['finished_at']:%Y-%m-%d %H:%M:%S %Z}"
+            return {"skipped": f"nothing new since build {since}"}
+        return _recorded_build("marts", inputs, ("build", "--exclude", "tag:reference"))
 
 
 def publish_releases_of_the_last_build() -> dict[str, Any]:
@@ -129,14 +159,14 @@ def publish_releases_of_the_last_build() -> dict[str, Any]:
             built = conn.execute("select exists (select from ingest.builds where kind = 'marts')").fetchone()[0]
         if not built:
             return {"skipped": NOTHING_PUBLISHED}
-        return {"build": dbt_runner.last_invocation_id(), "releases": publish.publish_all()}
+        return {"build": last_build_id(), "releases": publish.publish_all()}
 
 
 def publish_national_extract(build: str | None = None) -> dict[str, Any]:
     """The national extract, from the build ``build`` (when given) whose releases were just published;
     ``{"skipped": reason}`` when a newer build has come in since."""
     with warehouse.exclusive("build_and_publish"):
-        if build is not None and (newer := dbt_runner.last_invocation_id()) != build:
+        if build is not None and (newer := last_build_id()) != build:
             return {"skipped": NEWER_BUILD.format(newer=newer)}
         return extracts.write_national_extract()
 
@@ -148,11 +178,8 @@ def generate_docs(output_path: Path | None = None) -> dict[str, Any]:
     writes ``static_index.html`` (manifest and catalog inlined) into dbt's target folder; it is copied
     to ``outputs/docs/dbt/index.html`` unless ``output_path`` says otherwise.
     """
-    target_dir = Path(os.environ.get("DBT_TARGET_PATH") or settings.dbt_project_dir() / "target")
-    if not target_dir.is_absolute():
-        target_dir = settings.dbt_project_dir() / target_dir
-    # A target folder of its own: the publication gate reads the last build's run_results.json.
-    target_dir = target_dir / "docs_site"
+    # A target folder of its own: the build's artifacts (its manifest's descriptions) stay as it left them.
+    target_dir = dbt_runner.target_dir() / "docs_site"
     dbt_runner.run_dbt("docs", "generate", "--static", "--target-path", str(target_dir))
     output_path = output_path or settings.outputs_dir() / "docs" / "dbt" / "index.html"
     output_path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,7 +199,7 @@ def write_board_packs_and_index(build: str | None = None) -> dict[str, Any]:
     """The ICE Board pack for every reported cycle, the dbt docs site, and the outputs index page, from
     the build ``build`` (when given); ``{"skipped": reason}`` when a newer build has come in since."""
     with warehouse.exclusive("build_and_publish"):
-        if build is not None and (newer := dbt_runner.last_invocation_id()) != build:
+        if build is not None and (newer := last_build_id()) != build:
             return {"skipped": NEWER_BUILD.format(newer=newer)}
         return _write_board_packs_and_index()
 

@@ -36,6 +36,7 @@ import pandas as pd
 from psycopg import sql
 
 from efficiency_warehouse import dbt_runner, movement_gate, settings, warehouse
+from efficiency_warehouse.schema import ensure_ingest_tables
 from efficiency_warehouse.validation import build_data_docs, validate_rows
 
 PUBLISHER = "National efficiency-returns warehouse, for the ICE Programme Board"
@@ -303,14 +304,24 @@ def _with_checks(name: str, frame: pd.DataFrame, parameters: dict[str, Any]) -> 
 
 
 def _dbt_problems() -> list[str]:
-    results = dbt_target_dir() / "run_results.json"
-    if not results.exists():
-        return ["no dbt run results: the marts have not been built and tested"]
-    run = json.loads(results.read_text())
-    if run.get("args", {}).get("which") != "build":
-        return [f"the last dbt invocation was '{run.get('args', {}).get('which')}', not a build with its tests"]
-    failed = [r["unique_id"] for r in run["results"] if r["status"] in ("error", "fail", "runtime error", "skipped")]
-    return [f"dbt: {len(failed)} nodes did not pass in the last build: {', '.join(failed[:5])}"] if failed else []
+    """The last dbt build, as the warehouse recorded it (pipeline.last_build): it must have passed, and the
+    marts must have been built and tested at least once."""
+    from efficiency_warehouse.pipeline import last_build
+
+    with warehouse.connect() as conn:
+        ensure_ingest_tables(conn)
+        build = last_build(conn)
+        marts_built = conn.execute("select exists (select from ingest.builds where kind = 'marts' and passed)")
+        marts_built = marts_built.fetchone()[0]
+    if not marts_built:
+        return ["no dbt build of the marts has passed: the marts have not been built and tested"]
+    if not build["passed"]:
+        failed = build["failed_nodes"]
+        return [
+            f"dbt: {len(failed)} nodes did not pass in the last build ({build['kind']}, {build['build_id']},"
+            f" {build['finished_at']:%Y-%m-%d %H:%M %Z}): {', '.join(failed[:5])}"
+        ]
+    return []
 
 
 def _fetch(table: Table, cycle: Cycle) -> pd.DataFrame:
@@ -533,7 +544,9 @@ def _git_commit() -> str:
 
 
 def _dbt_invocation_id() -> str | None:
-    return dbt_runner.last_invocation_id()
+    from efficiency_warehouse.pipeline import last_build_id
+
+    return last_build_id()
 
 
 def _read_log(cycle_dir: Path) -> list[dict[str, str]]:

@@ -129,14 +129,18 @@ create table if not exists ingest.review_items (
     check ((decision = 'pending') = (decided_at is null))
 );
 
--- Each dbt build that passed, with what it was built from (pipeline.build_inputs): a scheduled
--- transform whose inputs have not changed since the last one passed builds nothing.
+-- Each dbt build, with what it was built from (pipeline.build_inputs) and whether it passed: a
+-- scheduled transform whose inputs have not changed since the last one passed builds nothing, and the
+-- publication gate reads the outcome here, wherever the build ran.
 create table if not exists ingest.builds (
     build_id     text        primary key,  -- dbt's invocation id
     kind         text        not null check (kind in ('reference', 'marts')),
     finished_at  timestamptz not null default now(),
     inputs       jsonb       not null
 );
+alter table ingest.builds
+    add column if not exists passed       boolean not null default true,
+    add column if not exists failed_nodes text[]  not null default '{}';
 """
 
 

@@ -14,8 +14,16 @@ def _path(variable: str, default: Path) -> Path:
     return Path(os.environ.get(variable, default))
 
 
+def storage_root() -> Path:
+    """Everything the tasks keep on disk lives under one root: files received and landing (data/),
+    what is published (outputs/), GX's validation results and dbt's artifacts. On more than one machine
+    it is a volume every worker mounts at the same path (docker-compose's `warehouse-storage`), so no
+    task depends on the disk of the worker that ran the one before. Default: the project folder."""
+    return _path("WAREHOUSE_STORAGE_ROOT", PROJECT_ROOT)
+
+
 def data_dir() -> Path:
-    return _path("WAREHOUSE_DATA_DIR", PROJECT_ROOT / "data")
+    return _path("WAREHOUSE_DATA_DIR", storage_root() / "data")
 
 
 def landing_dir() -> Path:
@@ -43,7 +51,24 @@ def set_aside_dir() -> Path:
 
 
 def outputs_dir() -> Path:
-    return _path("OUTPUTS_DIR", PROJECT_ROOT / "outputs")
+    return _path("OUTPUTS_DIR", storage_root() / "outputs")
+
+
+def validation_results_dir() -> Path:
+    """GX's validation results, one JSON file per validation, from whichever process ran it: the Data
+    Docs are rendered from them, so they list every validation, not one process's."""
+    return _path("GX_VALIDATION_RESULTS_DIR", data_dir() / "gx" / "validations")
+
+
+def dbt_target_dir() -> Path:
+    """dbt's artifacts (manifest, run results): DBT_TARGET_PATH as dbt reads it, else beside the dbt project
+    unless a storage root is set, then under it (the publication reads the manifest's descriptions)."""
+    if configured := os.environ.get("DBT_TARGET_PATH"):
+        target = Path(configured)
+        return target if target.is_absolute() else dbt_project_dir() / target
+    if "WAREHOUSE_STORAGE_ROOT" in os.environ:
+        return storage_root() / "dbt" / "target"
+    return dbt_project_dir() / "target"
 
 
 def embedded_pgdata() -> Path:

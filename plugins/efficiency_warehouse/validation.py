@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,51 +56,102 @@ class ValidationOutcome:
         return warnings
 
 
-def load_suite_definition(suite_name: str) -> dict[str, Any]:
-    path = settings.expectations_dir() / f"{suite_name}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def data_docs_dir() -> Path:
-    """Where GX writes its Data Docs: every validation run by this process, rendered as HTML."""
+    """Where GX writes its Data Docs: every validation stored under settings.validation_results_dir()."""
     return settings.outputs_dir() / "docs" / "gx"
 
 
-# Per Data Docs folder, the suites and validation results whose pages its current context has written.
-_rendered: dict[str, set] = {}
+def _write_whole(path: str, content: bytes) -> None:
+    """Write ``path`` as a temporary file renamed over it: a reader never sees half of it."""
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _atomic_filesystem_backend():
+    from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
+
+    class AtomicFilesystemStoreBackend(TupleFilesystemStoreBackend):
+        """GX's filesystem store, writing each file whole: tasks on several workers store validation
+        results and write the Data Docs pages (the index too) into the same folders at the same time."""
+
+        def _set(self, key, value, **kwargs):
+            key = key if isinstance(key, tuple) else key.to_tuple()
+            path = os.path.join(self.full_base_directory, self._convert_key_to_filepath(key))  # noqa: PTH118
+            _write_whole(path, value.encode("utf-8") if isinstance(value, str) else value)
+            return path
+
+    return AtomicFilesystemStoreBackend
+
+
+# What this process has added to the Data Docs folder's stores and not yet rendered: its own
+# validations and the suites they used. Other processes render their own; the index lists them all.
+_unrendered: dict[str, set] = {}
 
 
 @lru_cache(maxsize=4)
-def _context(docs_dir: str):
+def _context(docs_dir: str, results_dir: str):
+    """A GX context whose validation results live in files (settings.validation_results_dir()), so the
+    Data Docs rendered by any task list every task's validations; the committed suites are loaded from
+    expectations/ and everything else stays in memory (nothing else needs to outlive the task)."""
     # Imported here: GX takes seconds to import, and DAG files must parse fast.
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    context.add_data_docs_site(
-        site_name="warehouse",
-        site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
     )
+
+    backend = _atomic_filesystem_backend()
+    globals()[backend.__name__] = backend  # GX instantiates store backends by module and class name
+    location = {"module_name": __name__, "class_name": backend.__name__}
+    defaults = InMemoryStoreBackendDefaults()
+    stores = defaults.stores
+    stores[defaults.validation_results_store_name]["store_backend"] = location | {"base_directory": results_dir}
+    config = DataContextConfig(
+        stores=stores,
+        expectations_store_name=defaults.expectations_store_name,
+        validation_results_store_name=defaults.validation_results_store_name,
+        checkpoint_store_name=defaults.checkpoint_store_name,
+        data_docs_sites={
+            "warehouse": {
+                "class_name": "SiteBuilder",
+                "store_backend": location | {"base_directory": docs_dir},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    context = gx.get_context(project_config=config, mode="ephemeral")
+    for path in sorted(settings.expectations_dir().glob("*.json")):
+        context.suites.add(gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8"))))
     batch_definition = (
         context.data_sources.add_pandas("files")
         .add_dataframe_asset("received_rows")
         .add_batch_definition_whole_dataframe("whole_file")
     )
-    _rendered[docs_dir] = set()  # a new context holds nothing yet
+    _unrendered[docs_dir] = set()
     return context, batch_definition
 
 
+def _current_context():
+    return _context(str(data_docs_dir()), str(settings.validation_results_dir()))
+
+
 def _checkpoint(suite_name: str):
-    """One checkpoint per suite, run with each file's rows; its results are kept for the Data Docs."""
+    """One checkpoint per suite, run with each file's rows; its results are stored for the Data Docs."""
     import great_expectations as gx
 
-    context, batch_definition = _context(str(data_docs_dir()))
-    context.suites.add_or_update(gx.ExpectationSuite(**load_suite_definition(suite_name)))
+    context, batch_definition = _current_context()
     suite = context.suites.get(suite_name)
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
@@ -114,20 +167,19 @@ def _checkpoint(suite_name: str):
 
 
 def build_data_docs() -> Path:
-    """Render this process's validations (and the suites) as GX Data Docs; returns the index page.
+    """Render this process's new validations (and the suites they used), then the index of every
+    validation stored; returns the index page.
 
-    Only what is new since the last call is rendered, then the index: re-rendering every result the
-    process holds made each call slower than the last (seconds a call once hundreds were held).
+    Only this process's own are rendered: the other processes render theirs, and re-rendering every
+    stored result made each call slower than the last.
     """
-    docs_dir = str(data_docs_dir())
     if not settings.data_docs_enabled():
         return data_docs_dir() / "index.html"
-    context, _ = _context(docs_dir)
-    held = [*context.expectations_store.list_keys(), *context.validation_results_store.list_keys()]
-    new = [key for key in held if key not in _rendered[docs_dir]]
+    context, _ = _current_context()
+    new = _unrendered[str(data_docs_dir())]
     if new:  # an empty list would mean "render everything" to GX
-        context.build_data_docs(resource_identifiers=new)
-        _rendered[docs_dir].update(new)
+        context.build_data_docs(resource_identifiers=sorted(new, key=str))
+        new.clear()
     return data_docs_dir() / "index.html"
 
 
@@ -160,7 +212,8 @@ def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, An
     """Validate ``frame`` (indexed by source row number) against a committed suite."""
     shown, original_names = _markup_free_frame(frame)
     run = _checkpoint(suite_name).run(batch_parameters={"dataframe": shown}, expectation_parameters=parameters)
-    [result] = run.run_results.values()
+    [(result_key, result)] = run.run_results.items()
+    _unrendered[str(data_docs_dir())].update({result_key, result_key.expectation_suite_identifier})
     findings: list[Finding] = []
     for expectation_result in result.results:
         if expectation_result.success:
