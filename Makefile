@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/plugins
 
-.PHONY: help run up down status test test-fast review bench stop dsn psql summary templates lint format lock clean reset
+.PHONY: help run up down status redis test test-fast review bench stop dsn psql summary templates lint format lock clean reset
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,8 +23,18 @@ $(INSTALLED): requirements.txt
 run: $(INSTALLED) ## Set up everything and run the whole pipeline on the embedded warehouse (or AIRFLOW_CONN_WAREHOUSE)
 	$(PY) -m efficiency_warehouse.cli run
 
-up: $(INSTALLED) ## Start Airflow's own services (scheduler, dag-processor, triggerer; UI on http://127.0.0.1:8080)
-	$(PY) -m efficiency_warehouse.services up
+# `make up EXECUTOR=celery`: Redis and two Celery workers as well
+EXECUTOR ?= local
+
+up: $(INSTALLED) $(if $(filter celery,$(EXECUTOR)),redis) ## Start Airflow's services (UI on http://127.0.0.1:8080); EXECUTOR=celery adds Redis and two Celery workers
+	$(PY) -m efficiency_warehouse.services up --executor $(EXECUTOR)
+
+redis: ## Install Debian's redis-server (the Celery broker) if it is missing; its own service is not started
+	@command -v redis-server >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing redis-server (apt-get) for the Celery broker"; \
+	  $$SUDO apt-get install -y -qq redis-server >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }; \
+	  command -v redis-server >/dev/null || { echo "could not install redis-server: apt-get install redis-server"; exit 1; }; }
 
 down: $(INSTALLED) ## Stop exactly the services `make up` started (the warehouse stays up: `make stop`)
 	$(PY) -m efficiency_warehouse.services down
@@ -34,7 +44,7 @@ status: $(INSTALLED) ## The services `make up` started, and whether each still r
 
 TEST_WORKERS ?= 2  # pytest-xdist workers, each with its own embedded PostgreSQL, Airflow and folders
 
-test: lint ## Lint, then run the test suite (two workers) against real embedded PostgreSQL servers of its own
+test: lint redis ## Lint, then run the test suite (two workers) against real embedded PostgreSQL servers of its own
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 test-fast: lint ## Lint, then only the tests marked fast (no pipeline run, no warehouse build): about a minute

@@ -33,7 +33,9 @@ AIRFLOW_DAEMONS = (
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "airflow-worker",  # profile "celery"
 )
+CELERY_PROFILE = {"redis", "airflow-worker"}
 AIRFLOW_SERVICES = (*AIRFLOW_DAEMONS, "airflow-init", "airflow-cli")
 # Bind-mount sources that are runtime folders (files arrive / extracts are written), not in git:
 # Compose creates them on first start and airflow-init creates and chowns them.
@@ -98,10 +100,11 @@ def _compose_variables(text: str) -> dict[str, list[tuple[str | None, str | None
 
 def test_compose_parses_and_has_expected_services(compose: dict, services: dict) -> None:
     assert isinstance(compose, dict)
-    expected = {"postgres", *AIRFLOW_SERVICES}
+    expected = {"postgres", *AIRFLOW_SERVICES, *CELERY_PROFILE}
     assert expected <= set(services), f"missing services: {expected - set(services)}"
-    # LocalExecutor: the Celery pieces of the official file must not be here.
-    assert not {"redis", "airflow-worker", "flower"} & set(services)
+    # The Celery pieces start only with the profile "celery"; LocalExecutor (the default) needs none.
+    assert {name for name, service in services.items() if "celery" in service.get("profiles", [])} == CELERY_PROFILE
+    assert "flower" not in services
     # Airflow 3 has no webserver command any more.
     assert "airflow-webserver" not in services
 
@@ -128,6 +131,20 @@ def test_airflow_commands_are_airflow_3_components(services: dict) -> None:
     assert services["airflow-scheduler"]["command"] == "scheduler"
     assert services["airflow-dag-processor"]["command"] == "dag-processor"
     assert services["airflow-triggerer"]["command"] == "triggerer"
+    assert services["airflow-worker"]["command"] == "celery worker"
+
+
+def test_celery_profile_has_two_workers_on_redis(compose: dict, services: dict) -> None:
+    env = _env(compose["x-airflow-common"])
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
+    assert urlsplit(env["AIRFLOW__CELERY__BROKER_URL"]).hostname == "redis"
+    backend = urlsplit(env["AIRFLOW__CELERY__RESULT_BACKEND"].removeprefix("db+"))
+    assert (backend.hostname, backend.path) == ("postgres", "/airflow")
+    worker = services["airflow-worker"]
+    assert worker["deploy"]["replicas"] == "${AIRFLOW_CELERY_WORKERS:-2}"
+    assert worker["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
 
 
 def test_startup_order(services: dict) -> None:
@@ -161,7 +178,6 @@ def test_api_server_port_published(services: dict) -> None:
 
 def test_airflow_environment(compose: dict, services: dict) -> None:
     env = _env(compose["x-airflow-common"])
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("simple_auth_manager.SimpleAuthManager")
     execution_api = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
@@ -183,8 +199,12 @@ def test_project_environment(compose: dict) -> None:
     dsn = urlsplit(env["AIRFLOW_CONN_WAREHOUSE"])
     assert dsn.scheme in {"postgresql", "postgres"} and dsn.hostname == "postgres"
     assert dsn.path == "/efficiency_warehouse"
-    assert env["WAREHOUSE_DATA_DIR"] == "/opt/airflow/project/data"
-    assert env["OUTPUTS_DIR"] == "/opt/airflow/project/outputs"
+    # data/ and outputs/ under the one storage root, each a bind mount every container shares.
+    assert env["WAREHOUSE_STORAGE_ROOT"] == "/opt/airflow/project"
+    targets = {target for _, target in _bind_mounts(compose["x-airflow-common"])}
+    assert {"/opt/airflow/project/data", "/opt/airflow/project/outputs"} <= targets
+    assert "dbt-artifacts" in _named_volumes(compose["x-airflow-common"])
+    assert env["DBT_TARGET_PATH"].startswith("/opt/airflow/dbt-artifacts/")
 
 
 def test_volume_targets(compose: dict) -> None:
@@ -228,6 +248,12 @@ def test_dockerfile_installs_requirements(compose: dict) -> None:
     run = " ".join(line for line in instructions if not line.startswith(("FROM", "COPY", "USER")))
     assert re.search(rf"pip install\b.*--no-cache-dir.*-r {re.escape(requirements_in_image)}", run), run
     assert (ROOT / "requirements.txt").exists()
+    # The image carries the project, so a worker on another machine runs the same code.
+    copied = {tuple(line.split()[-2:]) for line in instructions if line.startswith("COPY")}
+    for folder in ("dags", "plugins", "dbt_project", "expectations"):
+        assert (folder, f"/opt/airflow/project/{folder}") in copied, folder
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".warehouse", "data", "outputs", ".env"} <= set(ignored)
 
 
 def test_requirements_pin_the_image_airflow_version() -> None:
@@ -347,7 +373,8 @@ def _compose_cli() -> list[str] | None:
     return None
 
 
-def test_docker_compose_config_validates() -> None:
+@pytest.mark.parametrize("profile", [[], ["--profile", "celery"]], ids=["local", "celery"])
+def test_docker_compose_config_validates(profile: list[str]) -> None:
     command = _compose_cli()
     if command is None:
         pytest.skip("`docker compose version` does not work here (no Compose CLI plugin); cannot run `config`")
@@ -356,15 +383,7 @@ def test_docker_compose_config_validates() -> None:
         **{name: "test-only-not-a-secret" for name in REQUIRED_SECRETS},
     }
     result = subprocess.run(
-        [
-            *command,
-            "--project-directory",
-            str(ROOT),
-            "-f",
-            str(COMPOSE_FILE),
-            "config",
-            "--quiet",
-        ],
+        [*command, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *profile, "config", "--quiet"],
         check=False,
         capture_output=True,
         text=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, recreate_warehouse
 from psycopg import sql
 
 from efficiency_warehouse import dag_defaults, local_airflow, services
@@ -25,6 +26,7 @@ from efficiency_warehouse import dag_defaults, local_airflow, services
 pytestmark = pytest.mark.services
 PROJECT_DAGS = {*local_airflow.PIPELINE_DAG_IDS, *local_airflow.OPERATOR_DAG_IDS}
 INGEST_DAG_IDS = dag_defaults.INGEST_DAG_IDS
+VALIDATION_LINK = re.compile(r"validations/[^'\"\s]+\.html")  # in the GX index page's table data
 
 
 def free_port() -> int:
@@ -33,9 +35,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run_services(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def run_services(command: str, env: dict[str, str], *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "efficiency_warehouse.services", command],
+        [sys.executable, "-m", "efficiency_warehouse.services", command, *options],
         env=env,
         capture_output=True,
         text=True,
@@ -90,7 +92,7 @@ def test_make_up_serves_the_dags_and_make_down_stops_exactly_what_it_started(ser
         result = run_services("up", service_env)
         assert result.returncode == 0, result.stdout + result.stderr
         base = f"http://127.0.0.1:{service_env['AIRFLOW_API_PORT']}"
-        assert f"Airflow's services are up: {base}" in result.stdout
+        assert f"Airflow's services are up (LocalExecutor): {base}" in result.stdout
         state = Path(service_env["AIRFLOW_HOME"]) / "services"
         record = json.loads((state / "pids.json").read_text())
         assert set(record["services"]) == set(services.SERVICES)
@@ -138,6 +140,7 @@ def empty_deployment(warehouse_database, folders, tmp_path):
     and home of its own, ingests ticking every minute (the default is every five) to keep the test short."""
     from efficiency_warehouse import warehouse
 
+    recreate_warehouse()  # the module's database, empty again: each executor's run starts from nothing
     metadata = "airflow_services_test"
     admin = warehouse.embedded_server_dsn("postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -152,6 +155,9 @@ def empty_deployment(warehouse_database, folders, tmp_path):
         "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
         "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
         "INGEST_SCHEDULE": "* * * * *",
+        "BUILD_DATA_DOCS": "1",
+        "GX_VALIDATION_RESULTS_DIR": str(tmp_path / "gx-results"),
+        "AIRFLOW_REDIS_PORT": str(free_port()),
     }
     yield {"env": env, "folders": folders}
     run_services("down", env)
@@ -171,6 +177,13 @@ class Airflow:
     def triggered_runs(self, dag_id: str) -> list[dict]:
         """Runs an Asset started (not the nightly publication, which also runs once at first start)."""
         return [run for run in self.runs(dag_id) if run["run_type"] == "asset_triggered"]
+
+    def task_instances(self, dag_id: str) -> list[dict]:
+        instances = []
+        for run in self.runs(dag_id):
+            url = f"{self.base}/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}/taskInstances"
+            instances += api(url, self.token)["task_instances"]
+        return instances
 
     def task_states(self, dag_id: str, task_id: str) -> list[str]:
         states = []
@@ -209,7 +222,10 @@ def deliver(samples: Path, landing: Path, datasets: list[str], airflow: Airflow)
             path.rename(landing / name / path.name)
 
 
-def test_make_up_on_an_empty_warehouse_turns_dropped_files_into_a_release(empty_deployment, tmp_path):
+@pytest.mark.parametrize("executor", ["local", "celery"])
+def test_make_up_on_an_empty_warehouse_turns_dropped_files_into_a_release(executor, empty_deployment, tmp_path):
+    """On LocalExecutor, and on CeleryExecutor with two workers (Redis as the broker): tasks run in processes
+    of their own, on either worker, and still every validation reaches the Data Docs."""
     from efficiency_warehouse import sample_data, sample_riep_data, warehouse
 
     env, folders = empty_deployment["env"], empty_deployment["folders"]
@@ -220,7 +236,7 @@ def test_make_up_on_an_empty_warehouse_turns_dropped_files_into_a_release(empty_
     sample_riep_data.write_sample_riep_reports(samples / "riep_annual_reports")
     sample_riep_data.write_sample_status_updates(samples / "simplification_status_updates")
 
-    result = run_services("up", env)
+    result = run_services("up", env, "--executor", executor)
     assert result.returncode == 0, result.stdout + result.stderr
     airflow = Airflow(env)
 
@@ -265,7 +281,21 @@ def test_make_up_on_an_empty_warehouse_turns_dropped_files_into_a_release(empty_
     assert sorted(p.parent.parent.name for p in releases.glob("*/v*/manifest.json")) == [
         f"{year}_{kind}" for year in ("2008-09", "2009-10", "2010-11") for kind in ("actual", "forecast")
     ]
-    print(f"file drop to release under the real services: {latency:.0f} s")
+    print(f"file drop to release under the real services ({executor}): {latency:.0f} s")
+
+    gx_docs = folders["outputs"] / "docs" / "gx"
+    listed = {link.removeprefix("validations/").removesuffix(".html") for link in VALIDATION_LINK.findall(
+        (gx_docs / "index.html").read_text())}  # fmt: skip
+    results = Path(env["GX_VALIDATION_RESULTS_DIR"])
+    stored = {str(p.relative_to(results).with_suffix("")) for p in results.rglob("*.json")}
+    assert stored and listed == stored, "the Data Docs list every validation of the run"
+    assert all((gx_docs / "validations" / f"{key}.html").exists() for key in stored)
+
+    if executor == "celery":
+        ran_on = [ti["hostname"] for dag_id in PROJECT_DAGS for ti in airflow.task_instances(dag_id) if ti["hostname"]]
+        workers = {hostname.split("@")[0] for hostname in ran_on}
+        print("tasks per worker:", {worker: sum(h.startswith(f"{worker}@") for h in ran_on) for worker in workers})
+        assert workers == {"worker1", "worker2"}, "tasks ran on both Celery workers"
 
     stopped = run_services("down", env)
     assert stopped.returncode == 0, stopped.stderr

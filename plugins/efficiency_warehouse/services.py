@@ -7,10 +7,15 @@ database ``airflow`` on the embedded PostgreSQL (or AIRFLOW__DATABASE__SQL_ALCHE
 stops exactly the process groups `make up` started (the LocalExecutor's task processes are in the
 scheduler's group) and nothing else.
 
+With ``--executor celery`` the scheduler hands tasks to two ``airflow celery worker`` processes through a
+Redis (Debian's ``redis-server``, on a port of its own, nothing saved to disk), each a service of its own
+that `make down` stops too. Every service and task is given the one warehouse as the Airflow Connection
+``warehouse`` (a Celery worker refuses to fall back to an embedded server), and shares the storage root.
+
 The settings are sized for the documented machine (2 cores): see README "Airflow's own services".
 Every value is a default: an AIRFLOW__* variable already in the environment wins.
 
-    python -m efficiency_warehouse.services up|down|status
+    python -m efficiency_warehouse.services up [--executor local|celery] | down | status
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +42,10 @@ ADMIN_USER = "admin"
 STOP_GRACE_SECONDS = 30
 START_WAIT_SECONDS = 180
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+CELERY_WORKERS = 2
+CELERY_SERVICES = ("redis", *SERVICES, *(f"celery-worker-{n}" for n in range(1, CELERY_WORKERS + 1)))
+WORKER_NAME_VARIABLE = "EFFICIENCY_WAREHOUSE_WORKER"
 
 
 class ServicesError(RuntimeError):
@@ -75,7 +86,14 @@ def _secret(name: str) -> str:
     return _owner_only_file(state_dir() / f"{name}.secret", secrets.token_urlsafe(32)).read_text().strip()
 
 
-def service_environment() -> dict[str, str]:
+def worker_hostname() -> str:
+    """The host name a task instance records (AIRFLOW__CORE__HOSTNAME_CALLABLE): the Celery worker's name
+    and the machine's, so the UI and the API say which of two workers on one machine ran each task."""
+    name = os.environ.get(WORKER_NAME_VARIABLE)
+    return f"{name}@{socket.getfqdn()}" if name else socket.getfqdn()
+
+
+def service_environment(executor: str = "local") -> dict[str, str]:
     """The environment every service, and every task they run, shares."""
     local_airflow.configure_environment()
     state_dir().mkdir(parents=True, exist_ok=True)
@@ -83,7 +101,7 @@ def service_environment() -> dict[str, str]:
     _owner_only_file(passwords_file())  # the api-server writes the admin's generated password into it
     port = api_port()
     defaults = {
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": EXECUTORS[executor],
         # 2 cores: a dbt build or a GX validation keeps a core busy; more tasks at once than that only
         # queue on the CPU and make their calls to the api-server time out. The default is 32.
         "AIRFLOW__CORE__PARALLELISM": "2",
@@ -108,7 +126,25 @@ def service_environment() -> dict[str, str]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": os.environ.get("AIRFLOW_LOG_SERVER_PORT", "8793"),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": os.environ.get("AIRFLOW_TRIGGER_LOG_SERVER_PORT", "8794"),
         "PYTHONPATH": str(settings.PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "efficiency_warehouse.services.worker_hostname",
     }
+    if warehouse.warehouse_connection() is None:
+        # The one warehouse for every service and worker, as docker-compose gives it: the embedded server,
+        # started here (before any service: see up()), named as the Connection.
+        defaults[warehouse.CONNECTION_VARIABLE] = warehouse.connection_json(
+            warehouse.embedded_server_dsn(warehouse.EMBEDDED_DATABASE)
+        )
+    if executor == "celery":
+        redis_port = os.environ.get("AIRFLOW_REDIS_PORT", "6390")  # not 6379: a system Redis is left alone
+        metadata = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        defaults |= {
+            "AIRFLOW_REDIS_PORT": redis_port,
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://{API_HOST}:{redis_port}/0",
+            # Task states go to the metadata database Airflow already has (Celery's SQLAlchemy backend).
+            "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + metadata,
+            # One task at a time per worker: two workers on 2 cores, as parallelism 2 above.
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+        }
     return defaults | dict(os.environ)
 
 
@@ -116,14 +152,33 @@ def _airflow() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
-def _commands(environment: dict[str, str]) -> dict[str, list[str]]:
+def _commands(environment: dict[str, str]) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """Each service's command line and the environment variables of its own."""
     airflow = _airflow()
-    return {
-        "api-server": [airflow, "api-server", "--host", API_HOST, "--port", environment["AIRFLOW__API__PORT"]],
-        "scheduler": [airflow, "scheduler"],
-        "dag-processor": [airflow, "dag-processor"],
-        "triggerer": [airflow, "triggerer"],
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+    celery = environment["AIRFLOW__CORE__EXECUTOR"] == EXECUTORS["celery"]
+    if celery:
+        redis = shutil.which("redis-server")
+        if not redis:
+            raise ServicesError("CeleryExecutor needs Redis as its broker: `make redis` (apt-get install redis-server)")
+        port = environment["AIRFLOW_REDIS_PORT"]
+        # In memory only: queued task messages are re-sent by the scheduler after a restart.
+        options = ["--bind", API_HOST, "--port", port, "--save", "", "--appendonly", "no", "--dir", str(state_dir())]
+        commands["redis"] = ([redis, *options], {})
+    commands |= {
+        "api-server": ([airflow, "api-server", "--host", API_HOST, "--port", environment["AIRFLOW__API__PORT"]], {}),
+        "scheduler": ([airflow, "scheduler"], {}),
+        "dag-processor": ([airflow, "dag-processor"], {}),
+        "triggerer": ([airflow, "triggerer"], {}),
     }
+    for number in range(1, CELERY_WORKERS + 1) if celery else ():
+        name = f"worker{number}"
+        command = [airflow, "celery", "worker", "--celery-hostname", f"{name}@%h"]
+        command += ["--concurrency", environment["AIRFLOW__CELERY__WORKER_CONCURRENCY"]]
+        # One log server port per machine: the first worker serves the task logs (the workers share the folder).
+        command += ["--skip-serve-logs"] if number > 1 else []
+        commands[f"celery-worker-{number}"] = (command, {WORKER_NAME_VARIABLE: name})
+    return commands
 
 
 def _alive(pid: int) -> bool:
@@ -156,9 +211,9 @@ def running() -> dict:
         return {}
 
 
-def up(wait_seconds: float = START_WAIT_SECONDS) -> dict:
-    """Start the four services unless they already run; wait for the api-server; return the record."""
-    environment = service_environment()
+def up(executor: str = "local", wait_seconds: float = START_WAIT_SECONDS) -> dict:
+    """Start the services unless they already run; wait for the api-server; return the record."""
+    environment = service_environment(executor)
     current = running()
     alive = [name for name, s in current.get("services", {}).items() if group_members(s["pid"])]
     if alive:
@@ -175,15 +230,16 @@ def up(wait_seconds: float = START_WAIT_SECONDS) -> dict:
     record = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "base_url": environment["AIRFLOW__API__BASE_URL"],
+        "executor": environment["AIRFLOW__CORE__EXECUTOR"],
         "services": started,
     }
     try:
-        for name, command in _commands(environment).items():
+        for name, (command, own_environment) in _commands(environment).items():
             log_path = state_dir() / f"{name}.log"
             with log_path.open("ab") as log:
                 process = subprocess.Popen(
                     command,
-                    env=environment,
+                    env=environment | own_environment,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -274,12 +330,13 @@ def admin_password() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m efficiency_warehouse.services", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--executor", choices=sorted(EXECUTORS), default="local", help="up: which executor")
     args = parser.parse_args(argv)
     local_airflow.configure_environment()
     try:
         if args.command == "up":
-            record = up()
-            print(f"Airflow's services are up: {record['base_url']}")
+            record = up(args.executor)
+            print(f"Airflow's services are up ({record['executor']}): {record['base_url']}")
             print(f"  login: {ADMIN_USER}, password in {passwords_file()} (generated on the first start)")
             for name, service in record["services"].items():
                 print(f"  {name:<14} pid {service['pid']:<8} log {service['log']}")
@@ -295,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, service in current.get("services", {}).items():
                 state = "up" if _alive(service["pid"]) else "STOPPED (see its log)"
                 print(f"  {name:<14} pid {service['pid']:<8} {state}")
-    except ServicesError as error:
+    except (ServicesError, warehouse.WarehouseNotConfigured) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
