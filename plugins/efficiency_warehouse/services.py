@@ -44,7 +44,6 @@ START_WAIT_SECONDS = 180
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
 CELERY_WORKERS = 2
-CELERY_SERVICES = ("redis", *SERVICES, *(f"celery-worker-{n}" for n in range(1, CELERY_WORKERS + 1)))
 WORKER_NAME_VARIABLE = "EFFICIENCY_WAREHOUSE_WORKER"
 
 
