@@ -7,14 +7,17 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pandas as pd
 import psycopg
 import pytest
-from conftest import pipeline_clone
+from conftest import PROJECT_ROOT, pipeline_clone
 from corpus import csv_bytes, drop
 
 from efficiency_warehouse import ingest, pipeline, publish, warehouse
@@ -227,6 +230,90 @@ def test_treasury_role_reads_the_published_tables_and_nothing_else(releases):
             treasury.execute("delete from published.releases")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             treasury.execute("create table published.mine (x int)")
+
+
+# A publisher killed as by `kill -9` (os._exit: no cleanup, no finally) at one step of writing a version.
+KILLED_PUBLISHER = """
+import os, sys
+from pathlib import Path
+from efficiency_warehouse import pipeline
+
+step = sys.argv[1]
+real_write_bytes, real_rename, real_replace = Path.write_bytes, os.rename, os.replace
+
+def write_bytes(path, content):  # the version's files, written into its hidden .vN.partial folder
+    if step == "while_writing_the_version" and path.parent.name.endswith(".partial") and any(path.parent.iterdir()):
+        os._exit(137)
+    return real_write_bytes(path, content)
+
+def rename(source, target):  # the version folder appearing
+    real_rename(source, target)
+    if step == "after_the_version_folder" and Path(target).name.startswith("v"):
+        os._exit(137)
+
+def replace(source, target):  # the cycle's revisions.csv taking the new line
+    if step == "before_the_log_line" and Path(target).name == "revisions.csv":
+        os._exit(137)
+    real_replace(source, target)
+
+Path.write_bytes, os.rename, os.replace = write_bytes, rename, replace
+pipeline.publish_releases()
+"""
+
+
+def change_latest_figures(cycle_dir):
+    """Make the figures to publish differ from the latest version's, so the next run writes a new one."""
+    latest = publish.latest_version(cycle_dir) / "regional_efficiency.csv"
+    rows = list(csv.DictReader(io.StringIO(latest.read_text())))
+    rows[0]["reported_gains_gbp_millions"] = f"{float(rows[0]['reported_gains_gbp_millions']) + 1:.1f}"
+    with latest.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def versions(cycle_dir) -> list[str]:
+    return sorted((p.name for p in cycle_dir.glob("v*") if p.is_dir()), key=lambda name: int(name[1:]))
+
+
+def logged_versions(path) -> list[str]:
+    return [entry["version"] for entry in csv.DictReader(io.StringIO(path.read_text()))] if path.exists() else []
+
+
+@pytest.mark.parametrize("step", ["while_writing_the_version", "after_the_version_folder", "before_the_log_line"])
+def test_a_publisher_killed_at_any_step_leaves_log_and_versions_agreeing_after_the_next_run(releases, step):
+    cycle_dir = releases / "2008-09_forecast"
+    published_before = versions(cycle_dir)
+    change_latest_figures(cycle_dir)
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_PUBLISHER, step],
+        env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT / "plugins")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == 137, f"the publisher was not killed at {step}: {killed.stderr[-2000:]}"
+    if step != "while_writing_the_version":
+        assert len(versions(cycle_dir)) == len(published_before) + 1  # the version is out, its log line not
+
+    pipeline.publish_releases()
+
+    after = versions(cycle_dir)
+    assert after == [f"v{n}" for n in range(1, len(published_before) + 2)]
+    assert [p.name for p in cycle_dir.iterdir() if p.name.startswith(".")] == [], "nothing half-written is left"
+    assert logged_versions(cycle_dir / "revisions.csv") == after, "the log lists every version, once, in order"
+    assert (cycle_dir / "revisions.csv").read_bytes() == (cycle_dir / after[-1] / "revisions.csv").read_bytes()
+    with warehouse.connect() as conn:
+        assert conn.execute("select version from published.releases where cycle = '2008-09_forecast'").fetchone() == (
+            after[-1],
+        )
+
+
+@pytest.mark.fast
+def test_numbers_in_the_revision_files_stay_numbers():
+    content = publish._csv_bytes(["old", "new", "note"], [{"old": "-64.6", "new": "+1.5e3", "note": "-2+3"}])
+    assert content.decode().splitlines()[1] == "-64.6,+1.5e3,'-2+3"
 
 
 @pytest.mark.fast

@@ -135,10 +135,41 @@ def test_analyst_cannot_write_anywhere(marts_built, statement):
         conn.execute(statement)
 
 
-def test_marts_stay_readable_after_dbt_recreates_them(marts_built):
+def plant_what_a_killed_build_leaves() -> None:
+    """dbt renames the old relation <name>__dbt_backup, commits the new one, then drops the backup: killed
+    in between, the backup stays, with the old table's grants. A view's backup likewise."""
+    with warehouse.connect() as conn:
+        conn.execute("create table marts.board_scorecard__dbt_backup as select * from marts.board_scorecard")
+        conn.execute("grant select on marts.board_scorecard__dbt_backup to board_analyst")
+        conn.execute("create table reference.councils__dbt_tmp as select * from reference.councils")
+        conn.execute(
+            "create view staging.stg_council_returns__returns__dbt_backup as"
+            " select * from staging.stg_council_returns__returns"
+        )
+
+
+def leftovers() -> list[str]:
+    with warehouse.connect() as conn:
+        return [
+            name
+            for (name,) in conn.execute(
+                "select relnamespace::regnamespace || '.' || relname from pg_class"
+                " where relname ~ '__dbt_(backup|tmp)$'"
+            ).fetchall()
+        ]
+
+
+def test_marts_stay_readable_after_dbt_recreates_them_and_a_killed_builds_leftovers_go_first(marts_built):
+    plant_what_a_killed_build_leaves()
+    assert len(leftovers()) == 3
+    with analyst_connection(marts_built) as conn:
+        assert select_count(conn, "marts.board_scorecard__dbt_backup") > 0  # what the next run must remove
     with warehouse.connect() as conn:
         before = conn.execute("select 'marts.board_scorecard'::regclass::oid").fetchone()[0]
+
     pipeline.build_marts()  # table materializations drop and recreate every mart
+
+    assert leftovers() == []
     with warehouse.connect() as conn:
         after = conn.execute("select 'marts.board_scorecard'::regclass::oid").fetchone()[0]
     assert after != before

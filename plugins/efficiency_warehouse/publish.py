@@ -1,7 +1,8 @@
 """Treasury releases: one per return cycle, versioned, never changed once written, gated on checks.
 
 outputs/releases/<cycle>/
-    revisions.csv            every version published, why, and what changed (append-only log)
+    revisions.csv            every version published, why, and what changed: a copy of the latest
+                             version's own log, so the log and the versions cannot disagree
     v1/                      immutable once written
         national_efficiency.csv, regional_efficiency.csv, council_efficiency.csv   RFC 4180, UTF-8
         <table>.csv-metadata.json   CSV on the Web metadata: columns, types, units, title, licence ...
@@ -15,6 +16,10 @@ the Great Expectations publication suites pass on the rows to be released. A fai
 the previous version in place and raises, saying why. The same figures publish nothing new; changed
 figures (a resubmission, or a correction to the reference data recorded in seed reference_data_corrections)
 publish the next version, with the reason and the changes in the log.
+
+A publication killed at any point leaves either nothing, a hidden ``.vN.partial`` folder (the version
+was not published), or a version whose log line the cycle's revisions.csv does not have yet. The next
+publication puts both right before anything else (:func:`reconcile_releases`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -42,6 +48,8 @@ from efficiency_warehouse.validation import build_data_docs, validate_rows
 PUBLISHER = "National efficiency-returns warehouse, for the ICE Programme Board"
 LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets treat as the start of a formula
+# A plain number written as text (changes.csv's old and new values): a spreadsheet reads it as a number.
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 TREASURY_ROLE = "hm_treasury"
 
 
@@ -177,6 +185,7 @@ def publish_all() -> list[dict[str, Any]]:
     """Publish every reported cycle whose figures are new or changed; blocked ones raise at the end."""
     outcomes, blocked = [], []
     ensure_published_schema()
+    reconcile_releases()
     for cycle in reported_cycles():
         try:
             outcomes.append(publish_cycle(cycle))
@@ -209,6 +218,33 @@ def publish_cycle(cycle: Cycle, reason: str | None = None) -> dict[str, Any]:
     _write_version(cycle, cycle_dir, version, frames, rendered, changes, why, review)
     _load_published_tables(cycle, frames, version)
     return {"cycle": cycle.slug, "outcome": "published", "version": version, "changes": len(changes)}
+
+
+def reconcile_releases() -> None:
+    """Undo what a killed publication left: a version folder still being written (``.vN.partial``, never
+    published) is removed, and each cycle's revisions.csv is made the latest version's own log again."""
+    if not releases_dir().exists():
+        return
+    for cycle_dir in sorted(p for p in releases_dir().iterdir() if p.is_dir()):
+        for leftover in cycle_dir.glob(".*.partial"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
+        latest = latest_version(cycle_dir)
+        if latest is None:
+            continue
+        log = (latest / "revisions.csv").read_bytes()
+        current = cycle_dir / "revisions.csv"
+        if not current.exists() or current.read_bytes() != log:
+            _write_whole(current, log)
+
+
+def _write_whole(path: Path, content: bytes) -> None:
+    """Readers see the old file or the new one, never a part: written beside it, then renamed over it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    os.replace(partial, path)
 
 
 def revision_reason(previous: Path, cycle: Cycle) -> str:
@@ -341,6 +377,8 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, (int, float, Decimal)):
         return str(value)  # numbers are never formulas; a minus sign stays a minus sign
     text = str(value)
+    if PLAIN_NUMBER.fullmatch(text):
+        return text  # a number carried as text (changes.csv's old and new) is still a number
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
@@ -414,7 +452,8 @@ def _write_version(
         "tables_changed": ", ".join(sorted({c["table"] for c in changes})),
         "held_out_pending_review": _held_out(review),
     }
-    log = [{column: entry.get(column, "") for column in log_entry} for entry in _read_log(cycle_dir)] + [log_entry]
+    earlier = _read_log(latest_version(cycle_dir))  # the previous version's own log: what was published
+    log = [{column: entry.get(column, "") for column in log_entry} for entry in earlier] + [log_entry]
     files["revisions.csv"] = _csv_bytes(list(log_entry), log)
     manifest = {
         "release": cycle.label,
@@ -443,7 +482,7 @@ def _write_version(
         (staging / name).write_bytes(content)
     final = cycle_dir / version
     os.rename(staging, final)  # a version appears whole or not at all, and is never rewritten
-    (cycle_dir / "revisions.csv").write_bytes(files["revisions.csv"])
+    _write_whole(cycle_dir / "revisions.csv", files["revisions.csv"])  # killed before this: reconcile_releases
     return final
 
 
@@ -549,10 +588,11 @@ def _dbt_invocation_id() -> str | None:
     return last_build_id()
 
 
-def _read_log(cycle_dir: Path) -> list[dict[str, str]]:
-    path = cycle_dir / "revisions.csv"
-    if not path.exists():
+def _read_log(version: Path | None) -> list[dict[str, str]]:
+    """The revisions log as a version carries it (none before the first version)."""
+    if version is None:
         return []
+    path = version / "revisions.csv"
     with path.open(newline="", encoding="utf-8") as stream:
         return list(csv.DictReader(stream))
 
