@@ -282,6 +282,19 @@ def test_postgres_service_and_init_script(compose: dict, services: dict) -> None
         assert variable in _env(postgres), variable
 
 
+def test_init_script_withholds_from_readers_what_the_pipeline_does() -> None:
+    """The pipeline's role in compose ("warehouse") is no superuser and cannot revoke on catalog
+    functions, so the init script does it: the same list as efficiency_warehouse.roles."""
+    from efficiency_warehouse import roles
+
+    script = "\n".join(p.read_text() for p in INIT_DIR.glob("*.sh"))
+    for function in roles.WITHHELD_FUNCTIONS:
+        assert f"pg_catalog.{function}" in script, function
+    for relation in (*roles.WITHHELD_CATALOGS, *roles.WITHHELD_VIEWS):
+        assert f"pg_catalog.{relation}" in script, relation
+    assert "REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC" in script
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash not available")
 def test_shell_scripts_parse() -> None:
     for script in INIT_DIR.glob("*.sh"):

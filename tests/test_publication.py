@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import psycopg
 import pytest
 from conftest import PROJECT_ROOT, pipeline_clone
 from corpus import csv_bytes, drop
+from psycopg import sql
 
 from efficiency_warehouse import ingest, pipeline, publish, warehouse
 from efficiency_warehouse.datasets import COUNCIL_RETURNS
@@ -214,12 +216,16 @@ def test_a_reference_correction_publishes_a_new_version_that_says_so(releases):
 
 
 def test_treasury_role_reads_the_published_tables_and_nothing_else(releases):
+    pipeline.publish_releases()  # each publication makes sure of the Treasury's role and its privileges
+    password = secrets.token_urlsafe(16)
     with warehouse.connect(autocommit=True) as conn:
         conn.execute("drop role if exists treasury_reader")
-        conn.execute("create role treasury_reader login in role hm_treasury")
-        params = conn.info.get_parameters()
-    dsn = psycopg.conninfo.make_conninfo(warehouse.warehouse_dsn(), user="treasury_reader")
-    assert params  # connected as the owner above; now as the Treasury
+        conn.execute(
+            sql.SQL("create role treasury_reader login password {} in role hm_treasury").format(sql.Literal(password))
+        )
+    params = psycopg.conninfo.conninfo_to_dict(warehouse.warehouse_dsn()) | {"user": "treasury_reader"}
+    params.pop("passfile", None)
+    dsn = psycopg.conninfo.make_conninfo(**params | {"password": password})
     with psycopg.connect(dsn, autocommit=True) as treasury:
         for table in ("published.releases", "published.national_efficiency", "published.council_efficiency"):
             assert treasury.execute(f"select count(*) from {table}").fetchone()[0] > 0  # noqa: S608

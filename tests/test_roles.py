@@ -1,7 +1,11 @@
-"""The board analysts' role: read-only on the marts and reference dimensions, nothing else, and still so
-after dbt rebuilds the marts. A real login role, a member of board_analyst, on the embedded PostgreSQL."""
+"""The readers' roles: board_analyst read-only on the marts and reference dimensions, nothing else, and
+still so after dbt rebuilds the marts; both it and hm_treasury refused what PostgreSQL gives every role
+by default (temporary objects, functions, large objects, other databases, view definitions). Real login
+roles, members of each, on the embedded PostgreSQL."""
 
 from __future__ import annotations
+
+import secrets
 
 import psycopg
 import pytest
@@ -9,10 +13,13 @@ from corpus import csv_bytes, drop
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from efficiency_warehouse import ingest, pipeline, roles, warehouse
+from efficiency_warehouse import ingest, pipeline, publish, roles, warehouse
 from efficiency_warehouse.datasets import COUNCIL_RETURNS
 
 ANALYST = "test_board_analyst_login"
+TREASURY = "test_hm_treasury_login"
+MEMBERS = {roles.ANALYST_ROLE: ANALYST, roles.TREASURY_ROLE: TREASURY}
+MEMBER_PASSWORD = secrets.token_urlsafe(16)  # each login with a password of its own, as a person would
 FORBIDDEN_TABLES = (
     "raw.council_returns",
     "ingest.quarantined_rows",
@@ -58,20 +65,32 @@ def marts_built(reference_loaded, tmp_path_factory):
     drop(landing / "landing", COUNCIL_RETURNS, "returns.csv", csv_bytes(COUNCIL_RETURNS.column_names, rows))
     assert [r.status for r in ingest.ingest_landing(COUNCIL_RETURNS)] == ["loaded"]
     pipeline.build_marts()
+    publish.ensure_published_schema()  # the Treasury's role and schema, as every publication makes sure of
     with warehouse.connect(autocommit=True) as conn:
-        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(ANALYST)))
-        conn.execute(sql.SQL("create role {} login in role board_analyst").format(sql.Identifier(ANALYST)))
+        for group, member in MEMBERS.items():
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(member)))
+            conn.execute(
+                sql.SQL("create role {} login password {} in role {}").format(
+                    sql.Identifier(member), sql.Literal(MEMBER_PASSWORD), sql.Identifier(group)
+                )
+            )
     yield reference_loaded
     with warehouse.connect(autocommit=True) as conn:
-        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(ANALYST)))
+        for member in MEMBERS.values():
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(member)))
     mp.undo()
 
 
-def analyst_connection(dsn: str) -> psycopg.Connection:
-    """Connect as the analyst (the embedded server trusts local socket connections for any role)."""
-    params = conninfo_to_dict(dsn) | {"user": ANALYST}
-    params.pop("password", None)
+def member_connection(dsn: str, member: str, dbname: str | None = None) -> psycopg.Connection:
+    """Connect as a member of a reader role, with its own password (never the owner's password file)."""
+    params = conninfo_to_dict(dsn) | {"user": member, "password": MEMBER_PASSWORD}
+    params |= {"dbname": dbname} if dbname else {}
+    params.pop("passfile", None)
     return psycopg.connect(make_conninfo(**params), autocommit=True)
+
+
+def analyst_connection(dsn: str) -> psycopg.Connection:
+    return member_connection(dsn, ANALYST)
 
 
 def mart_tables() -> list[str]:
@@ -179,5 +198,53 @@ def test_marts_stay_readable_after_dbt_recreates_them_and_a_killed_builds_leftov
 
 
 def test_a_pipeline_role_that_may_not_create_roles_is_told_what_to_ask_for(marts_built):
-    with analyst_connection(marts_built) as conn, pytest.raises(roles.MissingAnalystRole, match="administrator"):
+    with analyst_connection(marts_built) as conn, pytest.raises(roles.MissingReaderRole, match="administrator"):
         roles.ensure_analyst_role(conn, role="test_role_nobody_created")
+
+
+# What PostgreSQL lets every role do by default, and a reader must not: each refused for both roles.
+BEYOND_READING = {
+    "temporary table": "create temporary table scratch (x int)",
+    "temporary function": "create function pg_temp.scratch() returns int language sql as 'select 1'",
+    "function": "create function public.scratch() returns int language sql as 'select 1'",
+    "large object": "select lo_from_bytea(0, convert_to(repeat('x', 1024 * 1024), 'UTF8'))",
+    "large object, empty": "select lo_create(0)",
+    "view definition": "select pg_get_viewdef(oid) from pg_class where relname = 'int_council_returns_deduplicated'",
+    "view definitions": "select definition from pg_views where schemaname = 'intermediate'",
+    "view query trees": "select ev_action from pg_rewrite",
+}
+
+
+@pytest.mark.parametrize("role", MEMBERS)
+@pytest.mark.parametrize("attempt", BEYOND_READING)
+def test_readers_cannot_do_more_than_read(marts_built, role, attempt):
+    with member_connection(marts_built, MEMBERS[role]) as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(BEYOND_READING[attempt])
+
+
+@pytest.mark.parametrize("role", MEMBERS)
+def test_readers_cannot_connect_to_the_servers_other_databases(marts_built, role):
+    for database in ("postgres", "template1"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            member_connection(marts_built, MEMBERS[role], dbname=database)
+
+
+@pytest.mark.parametrize(
+    ("role", "schema", "table"),
+    [
+        (roles.ANALYST_ROLE, "marts", "national_efficiency_position"),
+        (roles.TREASURY_ROLE, "published", "releases"),
+    ],
+)
+def test_readers_still_read_and_browse_their_own_schemas(marts_built, role, schema, table):
+    with member_connection(marts_built, MEMBERS[role]) as conn:
+        listed = conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s", (schema,)
+        ).fetchall()
+        assert (table,) in listed
+        conn.execute(sql.SQL("select * from {} limit 1").format(sql.Identifier(schema, table))).fetchall()
+        conn.execute(sql.SQL("explain select count(*) from {}").format(sql.Identifier(schema, table))).fetchall()
+        columns = conn.execute(
+            "select count(*) from pg_attribute where attrelid = %s::regclass and attnum > 0", (f"{schema}.{table}",)
+        ).fetchone()[0]
+        assert columns > 1

@@ -32,4 +32,19 @@ REVOKE ALL ON DATABASE efficiency_warehouse FROM PUBLIC;
 CREATE ROLE board_analyst NOLOGIN;
 CREATE ROLE hm_treasury NOLOGIN;
 GRANT CONNECT ON DATABASE efficiency_warehouse TO board_analyst, hm_treasury;
+-- Readers connect to the warehouse only (REVOKE ALL above took TEMP there too).
+REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC;
+
+-- What else PostgreSQL gives every role and a reader must not have: view and rule definitions (the SQL of
+-- staging and intermediate) and new large objects. Only a superuser may revoke these, so it is done here;
+-- efficiency_warehouse.roles.restrict_readers does the same where the pipeline's role is a superuser
+-- (the embedded server), and tests/test_docker_compose.py checks that the two lists agree.
+\connect efficiency_warehouse
+REVOKE EXECUTE ON FUNCTION
+    pg_catalog.pg_get_viewdef(oid), pg_catalog.pg_get_viewdef(oid, boolean), pg_catalog.pg_get_viewdef(oid, integer),
+    pg_catalog.pg_get_viewdef(text), pg_catalog.pg_get_viewdef(text, boolean),
+    pg_catalog.pg_get_ruledef(oid), pg_catalog.pg_get_ruledef(oid, boolean),
+    pg_catalog.lo_creat(integer), pg_catalog.lo_create(oid), pg_catalog.lo_from_bytea(oid, bytea)
+    FROM PUBLIC;
+REVOKE SELECT ON pg_catalog.pg_rewrite, pg_catalog.pg_views, pg_catalog.pg_rules FROM PUBLIC;
 EOSQL

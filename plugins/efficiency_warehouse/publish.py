@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 from psycopg import sql
 
-from efficiency_warehouse import dbt_runner, movement_gate, settings, warehouse
+from efficiency_warehouse import dbt_runner, movement_gate, roles, settings, warehouse
 from efficiency_warehouse.schema import ensure_ingest_tables
 from efficiency_warehouse.validation import build_data_docs, validate_rows
 
@@ -50,7 +50,6 @@ LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/versio
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets treat as the start of a formula
 # A plain number written as text (changes.csv's old and new values): a spreadsheet reads it as a number.
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-TREASURY_ROLE = "hm_treasury"
 
 
 @dataclass(frozen=True)
@@ -630,12 +629,8 @@ def ensure_published_schema() -> None:
             );
             """
         )
-        conn.execute(
-            "do $$ begin if not exists (select from pg_roles where rolname = 'hm_treasury')"
-            " then create role hm_treasury; end if; end $$"
-        )
-        conn.execute("grant usage on schema published to hm_treasury")
-        conn.execute("alter default privileges in schema published grant select on tables to hm_treasury")
+    with warehouse.connect() as conn:
+        roles.ensure_reader_role(conn, roles.TREASURY_ROLE, roles.TREASURY_SCHEMAS)
 
 
 def _load_published_tables(cycle: Cycle, frames: dict[str, pd.DataFrame], version: str) -> None:
