@@ -35,7 +35,8 @@ def test_a_url_is_printed_without_its_password():
 def _connection_uri(dsn: str) -> str:
     """The test database as the URI an operator writes into AIRFLOW_CONN_WAREHOUSE (socket folder escaped)."""
     params = conninfo_to_dict(dsn)
-    return f"postgresql://{params['user']}@{quote(params['host'], safe='')}/{params['dbname']}"
+    address = f"postgresql://{params['user']}@{quote(params['host'], safe='')}/{params['dbname']}"
+    return f"{address}?passfile={quote(params['passfile'], safe='')}"  # the embedded server's password file
 
 
 def test_the_warehouse_is_the_airflow_connection_for_ingest_and_dbt(warehouse_database, monkeypatch):

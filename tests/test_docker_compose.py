@@ -40,10 +40,17 @@ AIRFLOW_SERVICES = (*AIRFLOW_DAEMONS, "airflow-init", "airflow-cli")
 # Bind-mount sources that are runtime folders (files arrive / extracts are written), not in git:
 # Compose creates them on first start and airflow-init creates and chowns them.
 RUNTIME_DIRS = {"data", "outputs"}
-# Defaults allowed inside ${VAR:-default} for secret-looking variables: the documented dev-only ones.
-DEV_ONLY_DEFAULTS = {"", "airflow", "postgres", "warehouse"}
+# The one default allowed inside ${VAR:-default} for a secret-looking variable: empty (the Fernet key).
+DEV_ONLY_DEFAULTS = {""}
 # Variables that must have no default at all (compose fails with ${VAR:?message} when unset).
-REQUIRED_SECRETS = {"AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"}
+REQUIRED_SECRETS = {
+    "AIRFLOW__API_AUTH__JWT_SECRET",
+    "AIRFLOW__API__SECRET_KEY",
+    "AIRFLOW_ADMIN_PASSWORD",
+    "POSTGRES_PASSWORD",
+    "AIRFLOW_DB_PASSWORD",
+    "WAREHOUSE_DB_PASSWORD",
+}
 SECRETISH = re.compile(r"(PASSWORD|SECRET|FERNET|TOKEN|_KEY)(?!.*_(FILE|PATH)$)", re.IGNORECASE)
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?err}, ${NAME?err}; "$${" is a literal "$" for compose.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
@@ -51,7 +58,14 @@ INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return yaml.safe_load(COMPOSE_FILE.read_text())
+    """The file as parsed, with each ${NAME:?message} shortened to ${NAME}: a message's "?" and spaces
+    would otherwise end a URI's netloc for urlsplit. The raw text is checked for them separately."""
+    return yaml.safe_load(re.sub(r"\$\{(\w+):\?[^}]*\}", r"${\1}", COMPOSE_FILE.read_text()))
+
+
+def _with_defaults(value: str) -> str:
+    """``value`` as compose renders it with nothing set: ${NAME:-default} -> default."""
+    return INTERPOLATION.sub(lambda m: m["arg"] if m["op"] in (":-", "-") else "", value)
 
 
 @pytest.fixture(scope="module")
@@ -168,9 +182,13 @@ def test_healthchecks(services: dict) -> None:
     assert _env(services["airflow-scheduler"])["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
 
 
-def test_api_server_port_published(services: dict) -> None:
+def test_api_server_port_published_on_this_machine_only_by_default(services: dict) -> None:
     ports = [str(port) for port in services["airflow-apiserver"].get("ports", [])]
     assert any(port.split(":")[-1] == "8080" for port in ports), ports
+    assert [_with_defaults(port) for port in ports] == ["127.0.0.1:8080:8080"]
+    for name, service in services.items():  # nothing else published on every interface either
+        for port in map(_with_defaults, map(str, service.get("ports", []))):
+            assert port.startswith("127.0.0.1:") and port.count(":") == 2, f"{name}: {port}"
 
 
 # --- Airflow 3 and project configuration ------------------------------------------------------------
@@ -335,16 +353,11 @@ def test_no_literal_secrets(services: dict) -> None:
     assert not re.search(r"[A-Za-z0-9_-]{43}=", text)
 
 
-def test_dev_defaults_are_documented() -> None:
+def test_required_secrets_are_documented_as_required() -> None:
     header = COMPOSE_FILE.read_text().split("\n---\n", 1)[0]
-    for variable in (
-        "POSTGRES_PASSWORD",
-        "AIRFLOW_DB_PASSWORD",
-        "WAREHOUSE_DB_PASSWORD",
-        "AIRFLOW_ADMIN_PASSWORD",
-    ):
-        line = next(line for line in header.splitlines() if variable in line)
-        assert "DEV-ONLY" in line, line
+    for variable in REQUIRED_SECRETS:
+        line = next(line for line in header.splitlines() if line.startswith(f"#   {variable} "))
+        assert "REQUIRED" in line, line
 
 
 def test_env_example_has_placeholders_only() -> None:
@@ -405,3 +418,23 @@ def test_docker_compose_config_validates(profile: list[str]) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED_SECRETS))
+def test_docker_compose_config_stops_naming_a_missing_secret(missing: str) -> None:
+    command = _compose_cli()
+    if command is None:
+        pytest.skip("`docker compose version` does not work here (no Compose CLI plugin); cannot run `config`")
+    env = {name: value for name, value in os.environ.items() if name not in REQUIRED_SECRETS}
+    env |= {name: "test-only-not-a-secret" for name in REQUIRED_SECRETS - {missing}}
+    result = subprocess.run(
+        [*command, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), "config", "--quiet"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"set {missing} in .env" in result.stderr, result.stderr

@@ -35,10 +35,14 @@ def _sqlalchemy_url(dsn: str) -> str:
     user = quote(params.get("user", "postgres"))
     password = f":{quote(params['password'])}" if params.get("password") else ""
     host = params.get("host", "")
-    if host.startswith("/"):  # unix socket: libpq takes the folder as a query parameter
-        return f"postgresql+psycopg2://{user}{password}@/{params['dbname']}?host={quote(host)}"
+    # libpq parameters SQLAlchemy has no place for go in the query: the socket folder, the password file.
+    query = {"host": host} if host.startswith("/") else {}
+    query |= {"passfile": params["passfile"]} if params.get("passfile") else {}
+    query_string = ("?" + "&".join(f"{name}={quote(value)}" for name, value in query.items())) if query else ""
+    if host.startswith("/"):
+        return f"postgresql+psycopg2://{user}{password}@/{params['dbname']}{query_string}"
     port = params.get("port", "5432")
-    return f"postgresql+psycopg2://{user}{password}@{host}:{port}/{params['dbname']}"
+    return f"postgresql+psycopg2://{user}{password}@{host}:{port}/{params['dbname']}{query_string}"
 
 
 def point_airflow_at_project() -> None:

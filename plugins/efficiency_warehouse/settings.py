@@ -75,6 +75,12 @@ def embedded_pgdata() -> Path:
     return _path("EMBEDDED_PGDATA", PROJECT_ROOT / ".warehouse" / "pgdata")
 
 
+def embedded_passfile() -> Path:
+    """The embedded server's superuser password, as a libpq password file (mode 0600) beside its data."""
+    pgdata = embedded_pgdata()
+    return pgdata.with_name(pgdata.name + ".pgpass")
+
+
 def dbt_project_dir() -> Path:
     return PROJECT_ROOT / "dbt_project"
 

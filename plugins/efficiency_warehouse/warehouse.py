@@ -10,16 +10,24 @@ Without it, the warehouse is the embedded PostgreSQL 16 (pgserver) in ``.warehou
 demand and left running so analysts can query it: right for one machine, wrong for a worker of a
 distributed executor, which would quietly start an empty warehouse of its own. Under any executor but
 LocalExecutor a missing Connection is therefore an error, not a fallback.
+
+The embedded server listens on a Unix socket only, and accepts password logins only (SCRAM-SHA-256):
+pgserver creates it with trust authentication, so on its first start here the superuser is given a
+generated password, kept in a libpq password file only its owner can read (``.warehouse/pgdata.pgpass``),
+and pg_hba.conf is replaced. Connection strings name that file (``passfile=``), never the password.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import secrets
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -134,9 +142,95 @@ def embedded_server_dsn(database: str) -> str:
     """Start the embedded server if needed, make sure ``database`` exists, return its DSN."""
     server = _embedded_server()
     params = conninfo_to_dict(server.get_uri())
+    params.pop("password", None)  # pgserver's URI has an empty one
+    params["passfile"] = str(require_passwords(params))
     ensure_database(make_conninfo(**params), database)
     params["dbname"] = database
     return make_conninfo(**params)
+
+
+# Replaces pgserver's trust authentication. The server listens on no TCP address (pgserver starts it
+# with -h ""), so the socket is the only way in.
+PASSWORD_HBA = """\
+# Written by efficiency_warehouse.warehouse.require_passwords: every connection, on the Unix socket (the
+# only one: the server listens on no TCP address), logs in with its role's password, SCRAM-SHA-256.
+# The superuser's password is generated and kept in the libpq password file beside this data folder.
+local   all   all   scram-sha-256
+"""
+
+
+def require_passwords(params: dict[str, str]) -> Path:
+    """Make the embedded server take password logins only; return the password file that logs its
+    superuser in. Idempotent, and safe in several processes at once (a file lock): a server made before
+    (trust authentication) is converted on its next use."""
+    passfile = settings.embedded_passfile()
+    hba = settings.embedded_pgdata() / "pg_hba.conf"
+    if passfile.exists() and hba.read_text() == PASSWORD_HBA:
+        return passfile
+    user = params.get("user") or "postgres"
+    with _file_lock(passfile.with_name(passfile.name + ".lock")):
+        if not passfile.exists():
+            if hba.read_text() == PASSWORD_HBA:  # a new password would not be the server's
+                raise WarehouseNotConfigured(
+                    f"the embedded warehouse takes password logins, but its password file {passfile} is missing:"
+                    f" restore it from a backup; or, to set a new password, `make stop`, put 'local all all trust'"
+                    f" in place of {hba}'s last line and run again (a new password is generated, the line put back)"
+                )
+            _write_owner_only(passfile, f"*:*:*:{user}:{secrets.token_urlsafe(32)}\n")
+        if hba.read_text() != PASSWORD_HBA:
+            password = password_from_file(passfile, user)
+            # Password first, then pg_hba.conf: killed in between, the next call finds trust and finishes.
+            with psycopg.connect(make_conninfo(**params, passfile=str(passfile)), autocommit=True) as conn:
+                # Hashed here (libpq's PQencryptPasswordConn): the password itself never reaches the server.
+                verifier = conn.pgconn.encrypt_password(password.encode(), user.encode(), b"scram-sha-256")
+                conn.execute(
+                    sql.SQL("alter role {} password {}").format(sql.Identifier(user), sql.Literal(verifier.decode()))
+                )
+                _replace_keeping_owner(hba, PASSWORD_HBA)
+                conn.execute("select pg_reload_conf()")
+    return passfile
+
+
+def password_from_file(passfile: Path, user: str) -> str:
+    """The password a libpq password file gives ``user`` (host, port and database: any)."""
+    for line in passfile.read_text().splitlines():
+        fields = line.split(":", 4)
+        if len(fields) == 5 and fields[3] in ("*", user):
+            return fields[4]
+    raise WarehouseNotConfigured(f"{passfile} has no password for role {user}")
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_owner_only(path: Path, content: str) -> None:
+    """Created with mode 0600 from the start (never readable by others, not even for a moment)."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(content)
+    os.replace(partial, path)
+
+
+def _replace_keeping_owner(path: Path, content: str) -> None:
+    """Rewrite a file of the data folder whole, with its owner and mode (as root, pgserver runs the
+    server as its own system user, who must still read it)."""
+    status = path.stat()
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(content)
+    os.chmod(partial, status.st_mode & 0o777)
+    if os.geteuid() == 0:
+        os.chown(partial, status.st_uid, status.st_gid)
+    os.replace(partial, path)
 
 
 def ensure_database(admin_dsn: str, database: str) -> None:
@@ -163,22 +257,32 @@ def connection_parameters(dsn: str | None = None) -> dict[str, str]:
     """host/port/user/password/dbname for tools that will not take a DSN (dbt's profile)."""
     dsn = warehouse_dsn() if dsn is None else dsn
     params = conninfo_to_dict(dsn)
+    user = params.get("user") or "postgres"
+    password = params.get("password") or ""
+    if not password and params.get("passfile"):  # dbt's profile takes no password file: read it here
+        password = password_from_file(Path(params["passfile"]), user)
     return {
         "host": params.get("host") or "localhost",
         "port": str(params.get("port") or "5432"),
-        "user": params.get("user") or "postgres",
-        "password": params.get("password") or "",
+        "user": user,
+        "password": password,
         "dbname": params["dbname"],
     }
 
 
 def as_url(dsn: str) -> str:
-    """The connection as a postgresql:// URL (what `make dsn` prints); the password is left out."""
-    params = connection_parameters(dsn)
-    user, database = quote(params["user"]), quote(params["dbname"])
-    if params["host"].startswith("/"):  # unix socket folder, as the embedded server uses
-        return f"postgresql://{user}@/{database}?host={quote(params['host'], safe='/')}"
-    return f"postgresql://{user}@{params['host']}:{params['port']}/{database}"
+    """The connection as a postgresql:// URL (what `make dsn` prints); the password is left out, the
+    password file that holds it (the embedded server's) named."""
+    params = conninfo_to_dict(dsn)
+    user, database = quote(params.get("user") or "postgres"), quote(params["dbname"])
+    host = params.get("host") or "localhost"
+    query = {"host": host} if host.startswith("/") else {}  # unix socket folder, as the embedded server uses
+    query |= {"passfile": params["passfile"]} if params.get("passfile") else {}
+    query_string = "&".join(f"{name}={quote(value, safe='/')}" for name, value in query.items())
+    if host.startswith("/"):
+        return f"postgresql://{user}@/{database}?{query_string}"
+    address = f"postgresql://{user}@{host}:{params.get('port') or '5432'}/{database}"
+    return f"{address}?{query_string}" if query_string else address
 
 
 @contextmanager
