@@ -6,10 +6,14 @@ warehouse and asserts what the load manifest, the quarantine and the warnings sa
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+
+import openpyxl
 import pytest
 from corpus import csv_bytes, drop, outcome_of, xlsx_bytes
 
-from efficiency_warehouse import ingest, warehouse
+from efficiency_warehouse import ingest, templates, warehouse
 from efficiency_warehouse.datasets import COUNCIL_RETURNS
 
 HEADER = COUNCIL_RETURNS.column_names
@@ -188,3 +192,106 @@ def test_tens_of_thousands_of_rows(folders):
     assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded_with_quarantine", 30_000, valid)
     assert outcome.rows_quarantined == 30_000 - valid
     assert {q[3] for q in outcome.quarantine} == {"council_code_known", "council_existed_in_year"}
+
+
+# --- workbooks as a person sees them, written from the project's own Excel template ----------------
+
+
+def template_book(tmp_path) -> openpyxl.Workbook:
+    """The blank template councils are sent (its 'Return' sheet, data validations and data dictionary)."""
+    return openpyxl.load_workbook(templates.write_excel_template(COUNCIL_RETURNS, tmp_path / "template.xlsx"))
+
+
+def fill(sheet, rows: list[dict[str, str]]) -> None:
+    """Type rows under the header as a council does in Excel: figures as numbers, dates as dates."""
+    header = [cell.value for cell in sheet[1]]
+    for number, row in enumerate(rows, start=2):
+        for position, column in enumerate(header, start=1):
+            value = row.get(column) or None
+            if value and column == "ni179_value_gbp_thousands":
+                value = float(value)
+            elif value and column == "submitted_date":
+                value = dt.date.fromisoformat(value)
+            sheet.cell(row=number, column=position, value=value)
+
+
+def copy_of_return(book, title: str, rows: list[dict[str, str]], index: int = 0):
+    sheet = book.create_sheet(title, index)
+    sheet.append([cell.value for cell in book["Return"][1]])
+    fill(sheet, rows)
+    return sheet
+
+
+def saved(book) -> bytes:
+    book.active = next(n for n, sheet in enumerate(book.worksheets) if sheet.sheet_state == "visible")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def stale(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [row | {"ni179_value_gbp_thousands": "1.0"} for row in rows]
+
+
+def test_a_hidden_sheet_is_not_read_when_a_visible_one_holds_the_return(folders, tmp_path):
+    """The template's 'Return' hidden with last year's figures; the council typed this year's on a copy."""
+    book = template_book(tmp_path)
+    fill(book["Return"], stale(valid_rows()))
+    book["Return"].sheet_state = "hidden"
+    copy_of_return(book, "Return (2)", valid_rows())
+
+    _, outcome = ingest_one(folders, "hidden_return.xlsx", saved(book))
+
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded", 3, 3)
+    assert [v[3] for v in loaded_values("hidden_return.xlsx")] == ["1000.5", "1001.5", "1002.5"]
+    [(row, _, sheet, rule, message)] = outcome.warnings
+    assert (row, sheet, rule) == (None, "Return (2)", "hidden_sheet_not_read")
+    assert "hidden sheet 'Return', which was not read" in message
+
+
+def test_rows_only_on_a_hidden_sheet_are_not_read_and_the_file_says_so(folders, tmp_path):
+    book = template_book(tmp_path)
+    fill(book["Return"], valid_rows())
+    book["Return"].sheet_state = "hidden"
+
+    _, outcome = ingest_one(folders, "only_hidden.xlsx", saved(book))
+
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("rejected", 0, 0)
+    [(row, _, _, rule, message)] = outcome.quarantine
+    assert (row, rule) == (None, "hidden_sheet")
+    assert "only on hidden sheets ('Return'" in message and "Unhide" in message
+    assert loaded_values("only_hidden.xlsx") == []
+
+
+def test_a_workbook_with_two_visible_copies_of_the_return_is_stopped_naming_them(folders, tmp_path):
+    book = template_book(tmp_path)
+    fill(book["Return"], stale(valid_rows()))
+    book["Return"].sheet_state = "hidden"
+    copy_of_return(book, "Draft", stale(valid_rows()))
+    copy_of_return(book, "Final", valid_rows())
+
+    _, outcome = ingest_one(folders, "two_copies.xlsx", saved(book))
+
+    assert (outcome.status, outcome.rows_read) == ("rejected", 0)
+    [(row, _, _, rule, message)] = outcome.quarantine
+    assert (row, rule) == (None, "ambiguous_sheets")
+    assert "('Final', 'Draft';" in message and "'Return' (hidden)" in message
+
+
+def test_a_formula_saved_without_its_result_gets_its_own_message(folders, tmp_path):
+    """Written by a program that does not calculate (here openpyxl, as many council systems do): the
+    figure is a formula with no saved value, which reads as an empty cell."""
+    book = template_book(tmp_path)
+    sheet = book["Return"]
+    fill(sheet, valid_rows())
+    header = [cell.value for cell in sheet[1]]
+    value_cell = sheet.cell(row=3, column=header.index("ni179_value_gbp_thousands") + 1)
+    value_cell.value = "=1000+1.5"
+
+    _, outcome = ingest_one(folders, "formula.xlsx", saved(book))
+
+    assert (outcome.status, outcome.rows_read) == ("rejected", 0)
+    [(row, _, _, rule, message)] = outcome.quarantine
+    assert (row, rule) == (None, "formula_not_calculated")
+    assert f"{value_cell.coordinate} =1000+1.5" in message and "recalculate (F9) and save" in message
+    assert "missing" not in message and "empty" not in message

@@ -348,7 +348,21 @@ def _file_warnings(frame: pd.DataFrame, file_name: str) -> list[Finding]:
                 frame.attrs["delimiter"],
             )
         )
-    if frame.attrs.get("sheet_requested"):
+    if frame.attrs.get("hidden_sheets_ignored"):
+        hidden = ", ".join(repr(name) for name in frame.attrs["hidden_sheets_ignored"])
+        warnings.append(
+            Finding(
+                "hidden_sheet_not_read",
+                "warning",
+                f"'{file_name}' has hidden sheet {hidden}, which was not read: the rows were read from visible sheet"
+                f" '{frame.attrs.get('sheet')}', the only visible one with the template's header, as a person opening"
+                " the file sees it. Delete the hidden copy, or keep the rows on one sheet named as in the template.",
+                None,
+                None,
+                frame.attrs.get("sheet"),
+            )
+        )
+    elif frame.attrs.get("sheet_requested"):
         warnings.append(
             Finding(
                 "sheet_renamed",

@@ -15,8 +15,10 @@ What the reader had to assume to read a file is recorded in ``frame.attrs`` for 
 - ``delimiter`` (CSV): ``","``, or ``";"`` / ``"\\t"`` when the header only makes sense split on that
   (Excel in a European locale, or "Text (Tab delimited)"). Anything but ``","`` deserves a warning.
 - ``sheet`` (workbook): the sheet the rows came from; ``sheet_requested`` is set as well when that is
-  not the sheet asked for (the workbook had no such sheet, and exactly one sheet held the template's
-  header), which deserves a warning.
+  not the sheet asked for (the workbook had no such visible sheet, and exactly one visible sheet held the
+  template's header), which deserves a warning; ``hidden_sheets_ignored`` names hidden sheets that had the
+  name asked for (a person opening the file does not see them, so they are never read when a visible
+  sheet fits).
 - ``header_row``: the row or line number of the header (rows above it, titles, are not data).
 - ``incomplete_rows``: row numbers that look cut off (the file ends without a line break inside or
   at the end of a row that has fewer values than the header): the file was probably truncated in
@@ -246,6 +248,7 @@ def _read_workbook(
             ) from error
         try:
             worksheet = _data_sheet(path, workbook, dataset, wanted, limits)
+            _refuse_uncalculated_formulas(path, data, worksheet)
             rows, row_numbers = [], []
             for number, texts in _sheet_rows(path, worksheet, limits):
                 rows.append(texts)
@@ -265,6 +268,9 @@ def _read_workbook(
     attrs = {"format": "xlsx", "sheet": worksheet.title, "header_row": row_numbers[position]}
     if _sheet_key(worksheet.title) != _sheet_key(wanted):
         attrs["sheet_requested"] = wanted
+        hidden = [w.title for w in _hidden(workbook) if _sheet_key(w.title) == _sheet_key(wanted)]
+        if hidden:
+            attrs["hidden_sheets_ignored"] = hidden
     return _finish(path, dataset, body, rows[position], lambda p: get_column_letter(p + 1), attrs)
 
 
@@ -272,36 +278,92 @@ def _sheet_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _hidden(workbook) -> list:
+    return [w for w in workbook.worksheets if w.sheet_state != "visible"]  # "hidden" or "veryHidden"
+
+
 def _data_sheet(path: Path, workbook, dataset: Dataset, wanted: str, limits: settings.ReadingLimits):
-    """The sheet named ``wanted`` (case and spaces aside); else the only sheet holding the header."""
-    worksheets = workbook.worksheets  # not chart sheets
-    for worksheet in worksheets:
+    """The workbook read as a person sees it: the visible sheet named ``wanted`` (case and spaces aside),
+    else the only visible sheet holding the header. A hidden sheet is never the source: when only hidden
+    sheets fit, or several visible ones do, the file is stopped with a message naming them."""
+    visible = [w for w in workbook.worksheets if w.sheet_state == "visible"]  # not chart sheets
+    for worksheet in visible:
         if worksheet.title == wanted:
             return worksheet
-    for worksheet in worksheets:
+    for worksheet in visible:
         if _sheet_key(worksheet.title) == _sheet_key(wanted):
             return worksheet
-    required = set(dataset.required_columns)
-    holding = []
-    for worksheet in worksheets:
-        first_rows = []
-        for _, texts in _sheet_rows(path, worksheet, limits):
-            first_rows.append({_column_name(text) for text in texts})
-            if len(first_rows) == HEADER_SEARCH_ROWS:
-                break
-        if any(required <= names for names in first_rows):
-            holding.append(worksheet)
+    holding = [w for w in visible if _holds_header(path, w, dataset, limits)]
     if len(holding) == 1:
         return holding[0]
-    found = ", ".join(f"'{name}'" for name in workbook.sheetnames)
-    several = (
-        f"; several sheets hold the template's columns ({', '.join(repr(w.title) for w in holding)})" if holding else ""
-    )
+    found = ", ".join(f"'{w.title}'" + ("" if w.sheet_state == "visible" else " (hidden)") for w in workbook.worksheets)
+    if len(holding) > 1:
+        raise UnreadableFile(
+            "ambiguous_sheets",
+            f"'{path.name}' has no visible sheet named '{wanted}', and several visible sheets hold the template's "
+            f"columns ({', '.join(repr(w.title) for w in holding)}; sheets: {found}): the warehouse cannot tell "
+            f"which is the return. Keep the rows on one sheet named '{wanted}', as in template "
+            f"v{dataset.template_version}, delete the other copies, and send the file again.",
+        )
+    hidden = [
+        w
+        for w in _hidden(workbook)
+        if _sheet_key(w.title) == _sheet_key(wanted) or _holds_header(path, w, dataset, limits)
+    ]
+    if hidden:
+        raise UnreadableFile(
+            "hidden_sheet",
+            f"'{path.name}' has the template's rows only on hidden sheets ({', '.join(repr(w.title) for w in hidden)};"
+            f" sheets: {found}): a person opening the file does not see them, so they are not read. If they are the"
+            " figures to send, unhide the sheet in Excel (right-click a sheet tab, Unhide), check them, save and send"
+            " the file again.",
+        )
     raise UnreadableFile(
         "missing_sheet",
-        f"'{path.name}' has no sheet named '{wanted}' (sheets found: {found}{several}): put the rows on a sheet "
+        f"'{path.name}' has no sheet named '{wanted}' (sheets found: {found}): put the rows on a sheet "
         f"named '{wanted}', as in template v{dataset.template_version}, and send the file again.",
     )
+
+
+def _holds_header(path: Path, worksheet, dataset: Dataset, limits: settings.ReadingLimits) -> bool:
+    required = set(dataset.required_columns)
+    for count, (_, texts) in enumerate(_sheet_rows(path, worksheet, limits), start=1):
+        if required <= {_column_name(text) for text in texts}:
+            return True
+        if count == HEADER_SEARCH_ROWS:
+            return False
+    return False
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _refuse_uncalculated_formulas(path: Path, data: bytes, worksheet) -> None:
+    """Formula cells saved without their result (by a program that does not calculate, or with manual
+    calculation) read as empty: say so, rather than let the gate report missing values."""
+    from xml.etree.ElementTree import iterparse
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        part = worksheet._worksheet_path.lstrip("/")  # openpyxl's read-only sheets keep their part's name
+        xml = archive.read(part)
+    if b"<f" not in xml and b":f" not in xml:
+        return
+    uncalculated = []
+    for _, cell in iterparse(io.BytesIO(xml)):
+        if cell.tag != f"{_SHEET_NS}c":
+            continue
+        formula, value = cell.find(f"{_SHEET_NS}f"), cell.find(f"{_SHEET_NS}v")
+        # An empty <v/> on a text result (t="str") is a formula that calculated to "": it has a result.
+        if formula is not None and (value is None or (not value.text and cell.get("t") != "str")):
+            uncalculated.append(f"{cell.get('r')} ={formula.text or '(shared formula)'}")
+        cell.clear()
+    if uncalculated:
+        shown = ", ".join(uncalculated[:5]) + (f" and {len(uncalculated) - 5} more" if len(uncalculated) > 5 else "")
+        raise UnreadableFile(
+            "formula_not_calculated",
+            f"'{path.name}' has formulas on sheet '{worksheet.title}' saved without their results ({shown}): "
+            "their values cannot be read. Open the file in Excel, recalculate (F9) and save it, then send it again.",
+        )
 
 
 def _sheet_rows(path: Path, worksheet, limits: settings.ReadingLimits):
