@@ -399,6 +399,18 @@ def _compose_cli() -> list[str] | None:
     return None
 
 
+def _compose_config(command: list[str], profile: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*command, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *profile, "config", "--quiet"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize("profile", [[], ["--profile", "celery"]], ids=["local", "celery"])
 def test_docker_compose_config_validates(profile: list[str]) -> None:
     command = _compose_cli()
@@ -408,15 +420,7 @@ def test_docker_compose_config_validates(profile: list[str]) -> None:
         **os.environ,
         **{name: "test-only-not-a-secret" for name in REQUIRED_SECRETS},
     }
-    result = subprocess.run(
-        [*command, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *profile, "config", "--quiet"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = _compose_config(command, profile, env)
     assert result.returncode == 0, result.stderr
 
 
@@ -427,14 +431,6 @@ def test_docker_compose_config_stops_naming_a_missing_secret(missing: str) -> No
         pytest.skip("`docker compose version` does not work here (no Compose CLI plugin); cannot run `config`")
     env = {name: value for name, value in os.environ.items() if name not in REQUIRED_SECRETS}
     env |= {name: "test-only-not-a-secret" for name in REQUIRED_SECRETS - {missing}}
-    result = subprocess.run(
-        [*command, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), "config", "--quiet"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = _compose_config(command, [], env)
     assert result.returncode != 0
     assert f"set {missing} in .env" in result.stderr, result.stderr

@@ -43,7 +43,7 @@ from psycopg import sql
 
 from efficiency_warehouse import dbt_runner, movement_gate, roles, settings, warehouse
 from efficiency_warehouse.schema import ensure_ingest_tables
-from efficiency_warehouse.validation import build_data_docs, validate_rows
+from efficiency_warehouse.validation import build_data_docs, validate_rows, write_whole
 
 PUBLISHER = "National efficiency-returns warehouse, for the ICE Programme Board"
 LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -236,14 +236,7 @@ def reconcile_releases() -> None:
         log = (latest / "revisions.csv").read_bytes()
         current = cycle_dir / "revisions.csv"
         if not current.exists() or current.read_bytes() != log:
-            _write_whole(current, log)
-
-
-def _write_whole(path: Path, content: bytes) -> None:
-    """Readers see the old file or the new one, never a part: written beside it, then renamed over it."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(content)
-    os.replace(partial, path)
+            write_whole(current, log)
 
 
 def revision_reason(previous: Path, cycle: Cycle) -> str:
@@ -481,7 +474,7 @@ def _write_version(
         (staging / name).write_bytes(content)
     final = cycle_dir / version
     os.rename(staging, final)  # a version appears whole or not at all, and is never rewritten
-    _write_whole(cycle_dir / "revisions.csv", files["revisions.csv"])  # killed before this: reconcile_releases
+    write_whole(cycle_dir / "revisions.csv", files["revisions.csv"])  # killed before this: reconcile_releases
     return final
 
 

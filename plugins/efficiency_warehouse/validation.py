@@ -61,8 +61,9 @@ def data_docs_dir() -> Path:
     return settings.outputs_dir() / "docs" / "gx"
 
 
-def _write_whole(path: str, content: bytes) -> None:
-    """Write ``path`` as a temporary file renamed over it: a reader never sees half of it."""
+def write_whole(path: str | os.PathLike, content: bytes) -> None:
+    """Write ``path`` as a temporary file (``.<name>.*.partial``) renamed over it: a reader never sees half
+    of it. Also the releases' revisions log (publish.py)."""
     folder, name = os.path.split(path)
     os.makedirs(folder, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
@@ -86,7 +87,7 @@ def _atomic_filesystem_backend():
         def _set(self, key, value, **kwargs):
             key = key if isinstance(key, tuple) else key.to_tuple()
             path = os.path.join(self.full_base_directory, self._convert_key_to_filepath(key))  # noqa: PTH118
-            _write_whole(path, value.encode("utf-8") if isinstance(value, str) else value)
+            write_whole(path, value.encode("utf-8") if isinstance(value, str) else value)
             return path
 
     return AtomicFilesystemStoreBackend
