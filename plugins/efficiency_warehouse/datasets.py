@@ -39,6 +39,14 @@ class Dataset:
     # Warning rules that can move a published total: a row they flag loads but waits for a decision
     # (efficiency_warehouse.review) before it reaches the marts that feed releases.
     held_for_review: tuple[str, ...] = ()
+    # The column naming the council, where a return may use any GSS code the council held during the
+    # programme: ingest maps a former code to the current one (reference.former_council_codes) before
+    # the gate, and keeps the code as filed in the raw table's ``<column>_as_filed``.
+    council_code_column: str | None = None
+
+    @property
+    def as_filed_column(self) -> str | None:
+        return f"{self.council_code_column}_as_filed" if self.council_code_column else None
 
     @property
     def parts(self) -> tuple[Dataset, ...]:
@@ -58,6 +66,7 @@ PROGRAMME_YEARS = ("2008-09", "2009-10", "2010-11")
 
 # Reference sets shared by the suites, read from the warehouse's reference schema.
 KNOWN_COUNCILS_SQL = "select council_code from reference.councils"
+FORMER_COUNCIL_CODES_SQL = "select former_code, council_code from reference.former_council_codes"
 
 COUNCIL_RETURNS = Dataset(
     name="council_returns",
@@ -118,8 +127,10 @@ COUNCIL_RETURNS = Dataset(
     key_columns=("council_code", "financial_year", "return_type"),
     landing_suite="council_returns__landing",
     landing_sheet="Return",
+    council_code_column="council_code",
     parameters_sql={
         "known_council_codes": KNOWN_COUNCILS_SQL,
+        "former_council_codes": FORMER_COUNCIL_CODES_SQL,
         "programme_years": "select financial_year from reference.financial_years",
         # A council may report only for a year it existed in: predecessors for 2008-09 only,
         # the 2009 unitaries from 2009-10.
@@ -256,7 +267,8 @@ COUNCIL_BASELINES = Dataset(
     key_columns=("council_code", "baseline_year"),
     landing_suite="council_baselines__landing",
     landing_sheet="Baselines",
-    parameters_sql={"known_council_codes": KNOWN_COUNCILS_SQL},
+    council_code_column="council_code",
+    parameters_sql={"known_council_codes": KNOWN_COUNCILS_SQL, "former_council_codes": FORMER_COUNCIL_CODES_SQL},
 )
 
 KNOWN_RIEPS_SQL = "select region_code from reference.regions"

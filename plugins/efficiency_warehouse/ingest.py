@@ -214,6 +214,8 @@ def _load_new_file(
         return record.manifest("rejected", 0, 0, 0, unreadable.message)
 
     rows_read = sum(len(frame) for _, frame in parts)
+    received = {part.name: frame for part, frame in parts}  # as read: what the quarantine keeps
+    parts = [(part, _with_current_council_codes(part, frame, parameters)) for part, frame in parts]
     landing = {part.name: validate_rows(frame, part.landing_suite, parameters) for part, frame in parts}
     file_errors = [f for part, _ in parts for f in landing[part.name].file_errors]
     if file_errors:
@@ -226,17 +228,18 @@ def _load_new_file(
             findings = [
                 Finding(f.rule, "error", f.message, row, f.column, None) for row in frame.index for f in reasons
             ]
-            record.findings(part, findings, frame)
+            record.findings(part, findings, received[part.name])
         return record.manifest("rejected", rows_read, 0, rows_read, message)
 
     checked: dict[str, tuple[list[Finding], set[int]]] = {}
     for part, frame in parts:
         findings = list(landing[part.name].findings) + _file_warnings(frame, path.name) + _incomplete_rows(frame)
         stopped = {f.row_number for f in findings if f.severity == "error" and f.row_number is not None}
-        _stage_incoming(conn, part, manifest_id, frame.loc[~frame.index.isin(stopped)])
+        _stage_incoming(conn, part, manifest_id, frame.loc[~frame.index.isin(stopped)], received[part.name])
         checked[part.name] = (findings, stopped)
     for absent in (p for p in dataset.parts if p.name not in checked):  # a CSV carries one section
-        _stage_incoming(conn, absent, manifest_id, pd.DataFrame(columns=absent.column_names))
+        nothing = pd.DataFrame(columns=absent.column_names)
+        _stage_incoming(conn, absent, manifest_id, nothing, nothing)
 
     rows_loaded = rows_quarantined = 0
     all_findings: list[Finding] = []
@@ -247,7 +250,7 @@ def _load_new_file(
             findings += staged.findings
             stopped |= staged.rows_with_errors()
         outcome = ValidationOutcome(part.landing_suite, tuple(findings))
-        record.findings(part, findings, frame)
+        record.findings(part, findings, received[part.name])
         rows_loaded += _insert_from_incoming(conn, part, stopped, outcome.warnings_by_row())
         review.hold_for_review(conn, part, manifest_id)
         rows_quarantined += len(stopped)
@@ -255,6 +258,18 @@ def _load_new_file(
     status = "loaded" if not rows_quarantined else ("loaded_with_quarantine" if rows_loaded else "rejected")
     summary = _summarise(ValidationOutcome(dataset.name, tuple(all_findings)), rows_quarantined, rows_read)
     return record.manifest(status, rows_read, rows_loaded, rows_quarantined, summary)
+
+
+def _with_current_council_codes(part: Dataset, frame: pd.DataFrame, parameters: dict[str, list[Any]]) -> pd.DataFrame:
+    """The rows as the gate checks and the warehouse keeps them: a council named by a GSS code it held
+    during the programme and has since lost (reference.former_council_codes) under its current code."""
+    column = part.council_code_column
+    if column is None or column not in frame.columns:
+        return frame
+    current_code = dict(parameters["former_council_codes"])
+    mapped = frame.copy()
+    mapped[column] = frame[column].map(lambda code: current_code.get(code, code))
+    return mapped
 
 
 def _read_parts(path: Path, dataset: Dataset) -> list[tuple[Dataset, pd.DataFrame]]:
@@ -495,9 +510,12 @@ def _write_findings(
             copy.write_row(row + [records.get(f.row_number)] if keep_records else row)
 
 
-def _stage_incoming(conn: psycopg.Connection, dataset: Dataset, manifest_id: int, rows: pd.DataFrame) -> None:
+def _stage_incoming(
+    conn: psycopg.Connection, dataset: Dataset, manifest_id: int, rows: pd.DataFrame, received: pd.DataFrame
+) -> None:
     """Bulk-load the rows that passed the landing gate into a temporary table shaped like the raw
-    table; PostgreSQL's COPY casts the checked text to the column types."""
+    table; PostgreSQL's COPY casts the checked text to the column types. ``received``: the rows as
+    read, before former council codes were mapped."""
     conn.execute(
         sql.SQL("create temporary table {} (like {} including defaults) on commit drop").format(
             sql.Identifier(dataset.incoming_table), sql.Identifier(*dataset.raw_table.split("."))
@@ -506,6 +524,8 @@ def _stage_incoming(conn: psycopg.Connection, dataset: Dataset, manifest_id: int
     if rows.empty:
         return
     out = rows[dataset.column_names].copy()
+    if dataset.as_filed_column:
+        out[dataset.as_filed_column] = received.loc[rows.index, dataset.council_code_column]
     out.insert(0, "source_row_number", rows.index)
     out.insert(0, "manifest_id", manifest_id)
     buffer = io.StringIO()
@@ -531,7 +551,8 @@ def _insert_from_incoming(
     with conn.cursor().copy(sql.SQL("copy {} from stdin").format(flags)) as copy:
         for row_number in stopped | set(warnings):
             copy.write_row((row_number, row_number in stopped, warnings.get(row_number, [])))
-    columns = sql.SQL(", ").join(map(sql.Identifier, ["manifest_id", "source_row_number", *dataset.column_names]))
+    kept = [*dataset.column_names, *filter(None, [dataset.as_filed_column])]
+    columns = sql.SQL(", ").join(map(sql.Identifier, ["manifest_id", "source_row_number", *kept]))
     cursor = conn.execute(
         sql.SQL(
             """

@@ -170,6 +170,12 @@ def ensure_ingest_tables(conn: psycopg.Connection) -> None:
         for dataset in DATASETS.values():
             for part in dataset.parts:
                 conn.execute(raw_table_ddl(part))
+                if part.as_filed_column:  # added after the first raw tables were made
+                    conn.execute(
+                        sql.SQL("alter table {} add column if not exists {} text").format(
+                            sql.Identifier(*part.raw_table.split(".")), sql.Identifier(part.as_filed_column)
+                        )
+                    )
                 # The staged checks look up earlier rows by their business key.
                 schema, table = part.raw_table.split(".")
                 conn.execute(

@@ -4,7 +4,9 @@ Suites are JSON under expectations/ (one per dataset and stage) and are the sing
 rules. Reference sets (known councils, programme years) come in as suite parameters at run time.
 Each expectation's ``meta`` names its ``rule`` and carries a ``message`` a person can act on;
 its ``severity`` decides the outcome: ``critical`` stops the row (or the file, for table-level
-expectations), ``warning`` loads the row with the rule recorded against it.
+expectations), ``warning`` loads the row with the rule recorded against it. A rule whose ``meta``
+lists ``depends_on`` (rules it presumes passed) says nothing about a row one of those already
+failed: one message per problem, not a cascade of consequences.
 """
 
 from __future__ import annotations
@@ -216,6 +218,7 @@ def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, An
     [(result_key, result)] = run.run_results.items()
     _unrendered[str(data_docs_dir())].update({result_key, result_key.expectation_suite_identifier})
     findings: list[Finding] = []
+    depends_on: dict[str, list[str]] = {}
     for expectation_result in result.results:
         if expectation_result.success:
             continue
@@ -224,6 +227,7 @@ def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, An
             continue  # a column the file lacks: the table-level column check reports it once
         meta = config.meta or {}
         rule = meta.get("rule", config.type)
+        depends_on[rule] = meta.get("depends_on", [])
         severity = "warning" if str(config.severity.value) == "warning" else "error"
         template = meta.get("message", f"failed {config.type}")
         if expectation_result.exception_info and expectation_result.exception_info.get("raised_exception"):
@@ -256,7 +260,17 @@ def validate_rows(frame: pd.DataFrame, suite_name: str, parameters: dict[str, An
                     rule, severity, template.format(column=column, value=facts["observed"], **facts), None, column, None
                 )
             )
-    return ValidationOutcome(suite_name, tuple(findings))
+    return ValidationOutcome(suite_name, tuple(_without_consequences(findings, depends_on)))
+
+
+def _without_consequences(findings: list[Finding], depends_on: dict[str, list[str]]) -> list[Finding]:
+    """Drop a row's finding when a rule it depends on already failed on that row."""
+    failed = {(f.rule, f.row_number) for f in findings if f.row_number is not None}
+    return [
+        f
+        for f in findings
+        if f.row_number is None or not any((rule, f.row_number) in failed for rule in depends_on.get(f.rule, []))
+    ]
 
 
 def _original_names(observed: Any, original_names: dict[str, str]) -> Any:

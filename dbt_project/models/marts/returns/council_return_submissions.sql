@@ -24,6 +24,7 @@ sequenced as (
 
     select
         returns.council_code,
+        returns.council_code_as_filed,
         councils.council_name,
         returns.financial_year,
         returns.return_type,
@@ -54,6 +55,7 @@ final as (
 
     select
         council_code,
+        council_code_as_filed,
         council_name,
         financial_year,
         return_type,

@@ -12,6 +12,8 @@ renamed as (
         manifest_id,
         source_row_number,
         council_code,
+        -- Rows loaded before codes as filed were kept were filed under the code they carry.
+        coalesce(council_code_as_filed, council_code) as council_code_as_filed,
         financial_year,
         return_type,
         ni179_value_gbp_thousands,

@@ -26,7 +26,8 @@ councils as (
             when extract(month from end_date) = 4 and extract(day from end_date) = 1 then end_date - 1
             else end_date
         end as valid_to_date,
-        population_2020
+        population_2020,
+        nullif(former_gss_codes, '') as former_gss_codes
 
     from source
     where local_authority_type in ('CTY', 'NMD', 'UA', 'MD', 'LBO', 'CC')
