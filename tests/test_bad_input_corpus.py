@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import random
+from collections import Counter
 
 import openpyxl
 import pytest
@@ -16,7 +18,8 @@ from conftest import PROJECT_ROOT
 from corpus import csv_bytes, drop, outcome_of, xlsx_bytes
 
 from efficiency_warehouse import ingest, pipeline, templates, warehouse
-from efficiency_warehouse.datasets import COUNCIL_RETURNS
+from efficiency_warehouse.datasets import COUNCIL_RETURNS, RIEP_ANNUAL_REPORTS
+from efficiency_warehouse.sample_riep_data import report_sections
 
 HEADER = COUNCIL_RETURNS.column_names
 
@@ -373,3 +376,83 @@ def test_every_rule_a_suite_depends_on_is_in_that_suite():
         rules = {meta.get("rule") for meta in metas}
         for meta in metas:
             assert set(meta.get("depends_on", [])) <= rules - {meta.get("rule")}, (suite.name, meta["rule"])
+
+
+# --- a RIEP annual report is one unit --------------------------------------------------------------
+
+
+def riep_report_workbook(tmp_path, report: dict[str, list[dict]]) -> bytes:
+    """The RIEP annual report template (one sheet per section) filled in as a RIEP types it."""
+    book = openpyxl.load_workbook(templates.write_excel_template(RIEP_ANNUAL_REPORTS, tmp_path / "riep.xlsx"))
+    for part in RIEP_ANNUAL_REPORTS.parts:
+        sheet = book[part.landing_sheet]
+        header = [cell.value for cell in sheet[1]]
+        types = {column.name: column.sql_type for column in part.columns}
+        for number, row in enumerate(report[part.name], start=2):
+            for position, column in enumerate(header, start=1):
+                value = row.get(column) or None
+                if value and types[column].startswith("numeric"):
+                    value = float(value)
+                elif value and types[column] == "integer":
+                    value = int(value)
+                elif value and types[column] == "date":
+                    value = dt.date.fromisoformat(value)
+                sheet.cell(row=number, column=position, value=value)
+    return saved(book)
+
+
+def current_riep_report(region: str, year: str) -> tuple:
+    assert not pipeline.build_marts().get("failed_nodes")
+    with warehouse.connect() as conn:
+        return conn.execute(
+            "select m.file_name, r.total_spend_gbp_thousands::text, r.spend_by_theme_gbp_thousands::text,"
+            " r.funding_by_stream_gbp_thousands::text, r.priorities_green + r.priorities_amber + r.priorities_red,"
+            " r.has_every_section"
+            " from intermediate.int_riep_reports_current r join ingest.load_manifest m"
+            "   on m.manifest_id = r.summary_manifest_id"
+            " where r.region_code = %s and r.financial_year = %s",
+            (region, year),
+        ).fetchone()
+
+
+def test_a_riep_report_stopped_by_a_report_level_rule_loads_no_section_and_its_correction_loads_whole(
+    folders, tmp_path
+):
+    region, year = "E12000005", "2009-10"
+    first = report_sections(region, year, random.Random(1))
+    drop(folders["landing"], RIEP_ANNUAL_REPORTS, "wm_report.xlsx", riep_report_workbook(tmp_path, first))
+    assert [r.status for r in ingest.ingest_landing(RIEP_ANNUAL_REPORTS)] == ["loaded"]
+    as_first_filed = current_riep_report(region, year)
+    spend_total = first["riep_report_summary"][0]["total_spend_gbp_thousands"]
+    assert as_first_filed[:3] == ("wm_report.xlsx", spend_total, spend_total)
+
+    # The resubmission's spend by theme does not add up to its stated total: a report-level rule.
+    second = report_sections(region, year, random.Random(2))
+    stated = second["riep_report_summary"][0]["total_spend_gbp_thousands"]
+    second["riep_report_summary"][0]["total_spend_gbp_thousands"] = f"{float(stated) + 100:.1f}"
+    drop(folders["landing"], RIEP_ANNUAL_REPORTS, "wm_resubmitted.xlsx", riep_report_workbook(tmp_path, second))
+    ingest.ingest_landing(RIEP_ANNUAL_REPORTS)
+
+    outcome = outcome_of("wm_resubmitted.xlsx")
+    rows = sum(len(section) for section in second.values())
+    assert (outcome.status, outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (
+        "rejected",
+        rows,
+        0,
+        rows,
+    )
+    rules = Counter(q[3] for q in outcome.quarantine)
+    assert rules == {"spend_adds_up_to_total": 1, "report_not_loaded": rows - 1}
+    held_back = next(q[4] for q in outcome.quarantine if q[3] == "report_not_loaded")
+    assert f"({region} {year}) loads whole or not at all" in held_back and "spend_adds_up_to_total (1)" in held_back
+    assert current_riep_report(region, year) == as_first_filed  # every section as first filed, none mixed in
+
+    corrected = second | {
+        "riep_report_summary": [second["riep_report_summary"][0] | {"total_spend_gbp_thousands": stated}]
+    }
+    drop(folders["landing"], RIEP_ANNUAL_REPORTS, "wm_corrected.xlsx", riep_report_workbook(tmp_path, corrected))
+    [result] = ingest.ingest_landing(RIEP_ANNUAL_REPORTS)
+    assert (result.status, result.rows_loaded) == ("loaded", rows)
+    funding = f"{sum(float(row['amount_gbp_thousands']) for row in second['riep_report_funding']):.1f}"
+    priorities = len(second["riep_report_priorities"])
+    assert current_riep_report(region, year) == ("wm_corrected.xlsx", stated, stated, funding, priorities, True)

@@ -81,18 +81,19 @@ def test_a_renamed_sheet_is_read_from_the_sheet_with_its_header_and_says_so(fold
     assert rows_in("riep_report_spend", "renamed_sheet.xlsx") == 7
 
 
-def test_a_standard_left_unanswered_stops_that_reports_standards(folders):
+def test_a_standard_left_unanswered_stops_the_whole_report(folders):
     report = sections("E12000004")
     report["riep_report_standards"][2]["status"] = ""
 
     _, outcome = ingest_report(folders, "unanswered.xlsx", workbook_bytes(report))
 
-    assert (outcome.status, outcome.rows_quarantined) == ("loaded_with_quarantine", 5)
+    rows = sum(len(section) for section in report.values())
+    assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("rejected", 0, rows)
     rules = {(q[0], q[3]) for q in outcome.quarantine}
     assert (4, "status_present") in rules
-    assert {r for _, r in rules} == {"status_present", "all_five_standards_answered"}
-    assert rows_in("riep_report_standards", "unanswered.xlsx") == 0
-    assert rows_in("riep_report_summary", "unanswered.xlsx") == 1
+    assert {r for _, r in rules} == {"status_present", "all_five_standards_answered", "report_not_loaded"}
+    for part in RIEP_ANNUAL_REPORTS.parts:
+        assert rows_in(part.name, "unanswered.xlsx") == 0
 
 
 def test_spend_by_theme_must_add_up_to_the_stated_total(folders):
@@ -101,7 +102,7 @@ def test_spend_by_theme_must_add_up_to_the_stated_total(folders):
 
     _, outcome = ingest_report(folders, "spend_mismatch.xlsx", workbook_bytes(report))
 
-    [(row, column, _, rule, message)] = outcome.quarantine
+    [(row, column, _, rule, message)] = [q for q in outcome.quarantine if q[3] != "report_not_loaded"]
     assert (row, column, rule) == (2, "spend_by_theme_minus_total", "spend_adds_up_to_total")
     assert "must add up to the stated total" in message
 

@@ -43,6 +43,9 @@ class Dataset:
     # programme: ingest maps a former code to the current one (reference.former_council_codes) before
     # the gate, and keeps the code as filed in the raw table's ``<column>_as_filed``.
     council_code_column: str | None = None
+    # A delivery whose rows are one document (a RIEP annual report: its sections cross-checked against its
+    # summary) loads whole or not at all: one stopped row stops every row, so no part of it becomes current.
+    loaded_whole: bool = False
 
     @property
     def as_filed_column(self) -> str | None:
@@ -433,6 +436,7 @@ RIEP_ANNUAL_REPORTS = Dataset(
     raw_table="",
     key_columns=("region_code", "financial_year"),
     landing_suite="",
+    loaded_whole=True,
     # The summary last: its checks read the other sections of the same file.
     sections=(
         RIEP_REPORT_FUNDING,

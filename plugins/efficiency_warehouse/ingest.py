@@ -241,14 +241,19 @@ def _load_new_file(
         nothing = pd.DataFrame(columns=absent.column_names)
         _stage_incoming(conn, absent, manifest_id, nothing, nothing)
 
-    rows_loaded = rows_quarantined = 0
-    all_findings: list[Finding] = []
     for part, frame in parts:  # staged checks after every section is staged: they may read each other
         findings, stopped = checked[part.name]
         if part.staged_suite and len(stopped) < len(frame):
             staged = validate_rows(_fetch_frame(conn, part.staged_context_sql), part.staged_suite, parameters)
             findings += staged.findings
             stopped |= staged.rows_with_errors()
+    if dataset.loaded_whole:
+        _stop_every_row_once_one_is_stopped(parts, checked, name)
+
+    rows_loaded = rows_quarantined = 0
+    all_findings: list[Finding] = []
+    for part, _ in parts:
+        findings, stopped = checked[part.name]
         outcome = ValidationOutcome(part.landing_suite, tuple(findings))
         record.findings(part, findings, received[part.name])
         rows_loaded += _insert_from_incoming(conn, part, stopped, outcome.warnings_by_row())
@@ -258,6 +263,40 @@ def _load_new_file(
     status = "loaded" if not rows_quarantined else ("loaded_with_quarantine" if rows_loaded else "rejected")
     summary = _summarise(ValidationOutcome(dataset.name, tuple(all_findings)), rows_quarantined, rows_read)
     return record.manifest(status, rows_read, rows_loaded, rows_quarantined, summary)
+
+
+def _stop_every_row_once_one_is_stopped(
+    parts: list[tuple[Dataset, pd.DataFrame]], checked: dict[str, tuple[list[Finding], set[int]]], file_name: str
+) -> None:
+    """A delivery that is one document loads whole or not at all: its other rows are stopped, each with
+    the reason, so that the last report loaded stands whole until a corrected one arrives."""
+    stopped_rows = [(part, row) for part, _ in parts for row in checked[part.name][1]]
+    if not stopped_rows:
+        return
+    rules = Counter(
+        f.rule for part, _ in parts for f in checked[part.name][0] if f.severity == "error" and f.row_number is not None
+    )
+    reports = sorted(
+        {
+            f"{region} {year}"
+            for _, frame in parts
+            if {"region_code", "financial_year"} <= set(frame.columns)
+            for region, year in frame[["region_code", "financial_year"]].itertuples(index=False, name=None)
+            if region and year
+        }
+    )
+    reason = (
+        f"Not loaded: the annual report in '{file_name}' ({', '.join(reports) or 'no region and year given'}) loads "
+        f"whole or not at all, and {len(stopped_rows)} of its rows were stopped ("
+        + ", ".join(f"{rule} ({n})" for rule, n in rules.most_common())
+        + "; see their messages). Correct them and send the whole report again; until then the report "
+        "loaded before it stands."
+    )
+    for part, frame in parts:
+        findings, stopped = checked[part.name]
+        held_back = [int(row) for row in frame.index if row not in stopped]
+        findings += [Finding("report_not_loaded", "error", reason, row, None, None) for row in held_back]
+        stopped.update(held_back)
 
 
 def _with_current_council_codes(part: Dataset, frame: pd.DataFrame, parameters: dict[str, list[Any]]) -> pd.DataFrame:
