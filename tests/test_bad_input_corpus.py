@@ -11,9 +11,12 @@ import io
 import json
 import random
 from collections import Counter
+from decimal import Decimal
 
 import openpyxl
+import pandas as pd
 import pytest
+import xlwt
 from conftest import PROJECT_ROOT
 from corpus import csv_bytes, drop, outcome_of, xlsx_bytes
 
@@ -234,21 +237,57 @@ def saved(book) -> bytes:
     return buffer.getvalue()
 
 
+def as_xls(book: openpyxl.Workbook) -> bytes:
+    """The workbook as Excel 2003 saves it ("Excel 97-2003 Workbook"): every sheet's values, dates
+    formatted as dates, hidden sheets hidden."""
+    out = xlwt.Workbook()
+    date = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for sheet in book.worksheets:
+        target = out.add_sheet(sheet.title)
+        target.visibility = 0 if sheet.sheet_state == "visible" else 1
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, dt.date):
+                    target.write(cell.row - 1, cell.column - 1, cell.value, date)
+                elif cell.value is not None:
+                    target.write(cell.row - 1, cell.column - 1, cell.value)
+    shown = next(n for n, sheet in enumerate(book.worksheets) if sheet.sheet_state == "visible")
+    out.active_sheet = shown
+    out.get_sheet(shown).set_selected(True)
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return buffer.getvalue()
+
+
+def as_ods(book: openpyxl.Workbook) -> bytes:
+    """The workbook as LibreOffice Calc saves it (OpenDocument): every sheet's values, typed."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="odf") as writer:
+        for sheet in book.worksheets:
+            rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+            pd.DataFrame(rows, dtype=object).to_excel(writer, sheet_name=sheet.title, header=False, index=False)
+    return buffer.getvalue()
+
+
+SAVED_AS = {"xlsx": saved, "xls": as_xls, "ods": as_ods}
+
+
 def stale(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [row | {"ni179_value_gbp_thousands": "1.0"} for row in rows]
 
 
-def test_a_hidden_sheet_is_not_read_when_a_visible_one_holds_the_return(folders, tmp_path):
+@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+def test_a_hidden_sheet_is_not_read_when_a_visible_one_holds_the_return(folders, tmp_path, kind):
     """The template's 'Return' hidden with last year's figures; the council typed this year's on a copy."""
     book = template_book(tmp_path)
     fill(book["Return"], stale(valid_rows()))
     book["Return"].sheet_state = "hidden"
     copy_of_return(book, "Return (2)", valid_rows())
 
-    _, outcome = ingest_one(folders, "hidden_return.xlsx", saved(book))
+    _, outcome = ingest_one(folders, f"hidden_return.{kind}", SAVED_AS[kind](book))
 
     assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded", 3, 3)
-    assert [v[3] for v in loaded_values("hidden_return.xlsx")] == ["1000.5", "1001.5", "1002.5"]
+    assert [v[3] for v in loaded_values(f"hidden_return.{kind}")] == ["1000.5", "1001.5", "1002.5"]
     [(row, _, sheet, rule, message)] = outcome.warnings
     assert (row, sheet, rule) == (None, "Return (2)", "hidden_sheet_not_read")
     assert "hidden sheet 'Return', which was not read" in message
@@ -456,3 +495,56 @@ def test_a_riep_report_stopped_by_a_report_level_rule_loads_no_section_and_its_c
     funding = f"{sum(float(row['amount_gbp_thousands']) for row in second['riep_report_funding']):.1f}"
     priorities = len(second["riep_report_priorities"])
     assert current_riep_report(region, year) == ("wm_corrected.xlsx", stated, stated, funding, priorities, True)
+
+
+# --- Excel 97-2003 and OpenDocument: read to the same text as .xlsx ---------------------------------
+
+
+def raw_rows_of(file_name: str) -> list[tuple]:
+    """Every column the warehouse kept of a file's rows, but the file's own manifest id."""
+    columns = ", ".join(["source_row_number", *COUNCIL_RETURNS.column_names, "council_code_as_filed"])
+    with warehouse.connect() as conn:
+        return conn.execute(
+            f"select {columns}, validation_warnings from raw.council_returns"  # noqa: S608
+            " join ingest.load_manifest using (manifest_id) where file_name = %s order by source_row_number",
+            (file_name,),
+        ).fetchall()
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_a_return_saved_as_xls_or_ods_loads_exactly_as_its_xlsx_twin(folders, tmp_path, kind):
+    """One return typed into the template, saved as .xlsx and as the older format: the same rows load,
+    the same row is quarantined with the same message, cell for cell."""
+    councils = [("E06000010", "Hull"), ("E07000026", "Allerdale"), ("E08000003", "Manchester"), ("E09000007", "Camden")]
+    rows = [
+        row | {"council_code": code, "council_name": name, "financial_year": "2010-11", "submitted_date": "2010-10-20"}
+        for row, (code, name) in zip(valid_rows(4), councils, strict=True)
+    ]
+    rows[0] |= {"revenue_gbp_thousands": "800.5", "comment": "  agreed by the s151 officer  "}  # numbers as text
+    rows[1]["ni179_value_gbp_thousands"] = "1000"  # a whole number: 1000, not 1000.0
+    rows[2]["ni179_value_gbp_thousands"] = "0.155"  # a percentage slip (15.5%) reads as the fraction it holds
+    book = template_book(tmp_path)
+    fill(book["Return"], rows)
+    header = [cell.value for cell in book["Return"][1]]
+    book["Return"].cell(row=5, column=header.index("ni179_value_gbp_thousands") + 1, value="1,234.5")  # text
+
+    _, twin = ingest_one(folders, f"twin_of_{kind}.xlsx", saved(book))
+    _, outcome = ingest_one(folders, f"return.{kind}", SAVED_AS[kind](book))
+
+    assert (twin.status, twin.rows_read, twin.rows_loaded, twin.rows_quarantined) == (
+        "loaded_with_quarantine",
+        4,
+        2,
+        2,
+    )
+    assert [q[:4] for q in twin.quarantine] == [
+        (4, "ni179_value_gbp_thousands", "0.155", "ni179_value_is_number"),
+        (5, "ni179_value_gbp_thousands", "1,234.5", "ni179_value_is_number"),
+    ]
+    assert outcome == twin
+    loaded = raw_rows_of(f"return.{kind}")
+    assert loaded == raw_rows_of(f"twin_of_{kind}.xlsx")
+    assert [(r[0], r[5], r[6], r[10]) for r in loaded] == [
+        (2, Decimal("1000.5"), Decimal("800.5"), "agreed by the s151 officer"),
+        (3, Decimal("1000.0"), None, None),
+    ]

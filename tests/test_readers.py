@@ -200,8 +200,10 @@ def test_a_header_only_workbook_has_no_rows(tmp_path):
     ("name", "content", "rule", "says"),
     [
         ("return.xlsx", csv_text([ROW]).encode(), "file_format", "not an Excel workbook"),
-        ("return.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "file_format", ".xlsx"),
-        ("return.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "file_format", "password"),
+        ("return.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "unreadable_workbook", "damaged"),
+        ("return.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "unreadable_workbook", "password"),
+        ("return.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "file_format", "rename it to .xls"),
+        ("return.ods", b"PK\x03\x04 truncated zip", "unreadable_workbook", "cannot be opened"),
         ("return.xlsx", b"PK\x03\x04 truncated zip", "unreadable_workbook", "cannot be opened"),
         ("return.pdf", b"%PDF-1.4 not a spreadsheet", "file_format", "not a CSV file or an Excel workbook"),
         ("return.csv", b"%PDF-1.4 not a spreadsheet", "file_format", "PDF"),
@@ -446,3 +448,27 @@ def test_template_filled_in_reads_back(tmp_path):
         "1200",
         "2009-07-20",
     )
+
+
+def test_an_xls_sheet_keeps_spreadsheet_row_numbers_and_columns_past_a_blank_first_column(tmp_path):
+    """Excel 97-2003: a title above the header, the table starting in column B, a blank row between."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Return")
+    sheet.write(0, 1, "Efficiency return 2009-10")
+    for position, name in enumerate(HEADER):
+        sheet.write(2, position + 1, name)
+    for row_index, row in ((3, ROW), (5, ROW_2)):
+        for position, value in enumerate(row):
+            if value:
+                sheet.write(row_index, position + 1, float(value) if value[0].isdigit() and "-" not in value else value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    frame = read_rows(write(tmp_path, "return.xls", buffer.getvalue()), COUNCIL_RETURNS)
+
+    assert (frame.attrs["format"], frame.attrs["header_row"]) == ("xls", 3)
+    assert list(frame.index) == [4, 6]
+    assert frame.loc[4, "ni179_value_gbp_thousands"] == "3120.4" and frame.loc[4, "revenue_gbp_thousands"] == "2510"
+    assert frame.loc[6, "council_code"] == "PRE09-12" and frame.loc[6, "comment"] == "x"

@@ -24,7 +24,7 @@ from psycopg import sql
 
 from efficiency_warehouse import landing, review, settings, warehouse
 from efficiency_warehouse.datasets import Dataset
-from efficiency_warehouse.readers import UnreadableFile, read_rows
+from efficiency_warehouse.readers import WORKBOOK_SUFFIXES, UnreadableFile, read_rows
 from efficiency_warehouse.schema import ensure_ingest_tables
 from efficiency_warehouse.validation import Finding, ValidationOutcome, build_data_docs, validate_rows
 
@@ -316,7 +316,7 @@ def _read_parts(path: Path, dataset: Dataset) -> list[tuple[Dataset, pd.DataFram
     a CSV holds one section, recognised by its header."""
     if not dataset.sections:
         parts = [(dataset, read_rows(path, dataset))]
-    elif path.suffix.lower() in (".xlsx", ".xlsm") or _starts_with(path, b"PK"):
+    elif path.suffix.lower() in WORKBOOK_SUFFIXES or _starts_with(path, b"PK"):
         parts = [(section, read_rows(path, section, sheet=section.landing_sheet)) for section in dataset.sections]
     else:
         parts = [_csv_section(path, dataset)]

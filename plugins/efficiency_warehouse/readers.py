@@ -8,7 +8,15 @@ Row numbers are the ones a person sees: the spreadsheet row in a workbook, the l
 
 What the reader had to assume to read a file is recorded in ``frame.attrs`` for the caller to report:
 
-- ``format``: ``"csv"`` or ``"xlsx"``.
+- ``format``: ``"csv"``, ``"xlsx"``, ``"xls"`` (Excel 97-2003) or ``"ods"`` (OpenDocument).
+
+Workbooks of every format are read to the same text, as typed (docs/council_return_template.md says it
+for senders): text as typed, trimmed; a number as Excel shows it in the General format (up to 15
+significant digits, no exponent, no trailing zeros: 1000.0 is "1000"), a percentage as the fraction it
+holds (15.5% is "0.155"); a date as YYYY-MM-DD, with its time of day only when it has one (for .xlsx,
+only when the cell's format shows it: .xls and .ods are read without formats); TRUE or FALSE; a formula
+as its saved result. .xlsx is read with openpyxl, which also says which formulas were saved without a
+result; .xls and .ods with python-calamine, where such a formula reads as an empty cell.
 - ``encoding`` (CSV): ``"utf-8"`` (with or without a byte-order mark); ``"cp1252"`` when the bytes are
   not UTF-8 but are clean Windows-1252 (Excel's "CSV (Comma delimited)" on Windows); ``"utf-16"`` when
   the file starts with a UTF-16 byte-order mark. Anything but ``"utf-8"`` deserves a warning.
@@ -51,9 +59,10 @@ HEADER_SEARCH_ROWS = 20
 DEFAULT_SHEET = "Return"
 
 CSV_SUFFIXES = (".csv",)
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls, and password-protected .xlsx
+_ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"  # the first entry of an .ods
 _PDF_MAGIC = b"%PDF"
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CANDIDATE_DELIMITERS = (";", "\t")
@@ -95,22 +104,27 @@ def read_rows(
     data = path.read_bytes()
     if not data.strip():
         raise UnreadableFile("empty_file", f"'{path.name}' is empty: there is nothing to load.")
-    expected = f"send the {dataset.name} return as CSV or Excel (.xlsx) following template v{dataset.template_version}"
-    if suffix == ".xls" or (suffix in CSV_SUFFIXES + WORKBOOK_SUFFIXES and data.startswith(_OLE_MAGIC)):
-        raise UnreadableFile(
-            "file_format",
-            f"'{path.name}' is an Excel 97-2003 workbook (.xls) or a password-protected workbook, which the "
-            f"warehouse cannot read: remove any password, {_SAVE_AS}, and send it again.",
-        )
+    expected = (
+        f"send the {dataset.name} return as CSV or a workbook (.xlsx, .xls, .ods) following template "
+        f"v{dataset.template_version}"
+    )
     if suffix in WORKBOOK_SUFFIXES:
-        if not data.startswith(_ZIP_MAGIC):
+        kind = _workbook_kind(data)
+        if kind is None:
             raise UnreadableFile(
                 "file_format",
                 f"'{path.name}' is named {suffix} but is not an Excel workbook (it may be a CSV or another file "
                 f"renamed): open it in Excel, {_SAVE_AS}, and send it again.",
             )
-        _check_expanded_size(path, data, limits)
-        frame = _read_workbook(path, data, dataset, sheet or sheet_name_for(dataset), limits)
+        if kind != "xls":
+            _check_expanded_size(path, data, limits)
+        frame = _read_workbook(path, data, dataset, sheet or sheet_name_for(dataset), limits, kind)
+    elif suffix in CSV_SUFFIXES and data.startswith(_OLE_MAGIC):
+        raise UnreadableFile(
+            "file_format",
+            f"'{path.name}' is an Excel 97-2003 workbook named .csv: rename it to .xls, or {_SAVE_AS}, and send it "
+            "again.",
+        )
     elif suffix in CSV_SUFFIXES:
         frame = _read_csv(path, data, dataset, limits)
     else:
@@ -229,26 +243,81 @@ def _finish(
 # --- workbooks ------------------------------------------------------------------------------------
 
 
+def _workbook_kind(data: bytes) -> str | None:
+    """What the bytes are, whatever the name says: a zip is .xlsx or .ods, an OLE file .xls (or a
+    password-protected .xlsx, which fails to open as .xls and is told so)."""
+    if data.startswith(_ZIP_MAGIC):
+        return "ods" if _ODS_MIMETYPE in data[:100] else "xlsx"
+    if data.startswith(_OLE_MAGIC):
+        return "xls"
+    return None
+
+
+def _open_workbook(path: Path, data: bytes, kind: str):
+    try:
+        if kind == "xlsx":
+            import openpyxl  # imported here: DAG files import this module and must parse fast
+
+            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return _CalamineBook(data)
+    except Exception as error:  # a damaged zip, a zip that is no workbook, Strict Open XML, ...
+        if kind == "xls":
+            raise UnreadableFile(
+                "unreadable_workbook",
+                f"'{path.name}' cannot be opened as an Excel 97-2003 workbook ({type(error).__name__}: {error}): it "
+                f"may be password-protected or damaged. Remove any password, {_SAVE_AS}, and send it again.",
+            ) from error
+        what = "an OpenDocument spreadsheet" if kind == "ods" else "an Excel workbook"
+        raise UnreadableFile(
+            "unreadable_workbook",
+            f"'{path.name}' cannot be opened as {what} ({type(error).__name__}: {error}): open it in Excel, "
+            f"{_SAVE_AS}, and send it again.",
+        ) from error
+
+
+class _CalamineSheet:
+    """A sheet of an .xls or .ods workbook, with the two things the reader asks of an openpyxl sheet."""
+
+    def __init__(self, book, title: str, visible: bool):
+        self.book, self.title = book, title
+        self.sheet_state = "visible" if visible else "hidden"
+
+    def rows(self):
+        """(row number, values) from row 1; python-calamine starts each row at the first used column."""
+        sheet = self.book.get_sheet_by_name(self.title)
+        first_column = sheet.start[1] if sheet.start else 0
+        for index, values in enumerate(sheet.iter_rows()):
+            yield index + 1, [None] * first_column + list(values)
+
+
+class _CalamineBook:
+    def __init__(self, data: bytes):
+        from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+        self.book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        self.worksheets = [
+            _CalamineSheet(self.book, sheet.name, sheet.visible == SheetVisibleEnum.Visible)
+            for sheet in self.book.sheets_metadata
+            if sheet.typ == SheetTypeEnum.WorkSheet  # not chart sheets, as for .xlsx
+        ]
+
+    def close(self) -> None:
+        self.book.close()
+
+
 def _read_workbook(
-    path: Path, data: bytes, dataset: Dataset, wanted: str, limits: settings.ReadingLimits
+    path: Path, data: bytes, dataset: Dataset, wanted: str, limits: settings.ReadingLimits, kind: str = "xlsx"
 ) -> pd.DataFrame:
-    import openpyxl  # imported here: DAG files import this module and must parse fast
     from openpyxl.utils import get_column_letter
 
     with warnings.catch_warnings():
         # openpyxl warns about features it does not read (data validation, conditional formats).
         warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # a damaged zip, a zip that is no workbook, Strict Open XML, ...
-            raise UnreadableFile(
-                "unreadable_workbook",
-                f"'{path.name}' cannot be opened as an Excel workbook ({type(error).__name__}: {error}): "
-                f"open it in Excel, {_SAVE_AS}, and send it again.",
-            ) from error
+        workbook = _open_workbook(path, data, kind)
         try:
             worksheet = _data_sheet(path, workbook, dataset, wanted, limits)
-            _refuse_uncalculated_formulas(path, data, worksheet)
+            if kind == "xlsx":
+                _refuse_uncalculated_formulas(path, data, worksheet)
             rows, row_numbers = [], []
             for number, texts in _sheet_rows(path, worksheet, limits):
                 rows.append(texts)
@@ -265,7 +334,7 @@ def _read_workbook(
     body = pd.DataFrame(rows[position + 1 :], index=pd.Index(row_numbers[position + 1 :], dtype="int64"), dtype=str)
     width = max(len(rows[position]), body.shape[1])
     body = body.reindex(columns=range(width))
-    attrs = {"format": "xlsx", "sheet": worksheet.title, "header_row": row_numbers[position]}
+    attrs = {"format": kind, "sheet": worksheet.title, "header_row": row_numbers[position]}
     if _sheet_key(worksheet.title) != _sheet_key(wanted):
         attrs["sheet_requested"] = wanted
         hidden = [w.title for w in _hidden(workbook) if _sheet_key(w.title) == _sheet_key(wanted)]
@@ -368,6 +437,9 @@ def _refuse_uncalculated_formulas(path: Path, data: bytes, worksheet) -> None:
 
 def _sheet_rows(path: Path, worksheet, limits: settings.ReadingLimits):
     """(row number, cell texts) of every row that is not blank, in order; no wider than the limit."""
+    if isinstance(worksheet, _CalamineSheet):
+        yield from _calamine_rows(path, worksheet, limits)
+        return
     worksheet.reset_dimensions()  # some writers record a wrong used range; read every row there is
     for cells in worksheet.iter_rows():
         if len(cells) > limits.columns:
@@ -388,9 +460,33 @@ def _sheet_rows(path: Path, worksheet, limits: settings.ReadingLimits):
                 break
 
 
+def _calamine_rows(path: Path, worksheet: _CalamineSheet, limits: settings.ReadingLimits):
+    from openpyxl.utils import get_column_letter
+
+    for number, values in worksheet.rows():
+        beyond = next((p for p, v in enumerate(values[limits.columns :], limits.columns) if v not in (None, "")), None)
+        if beyond is not None:
+            raise _too_many(
+                path,
+                "columns",
+                f"a value in column {get_column_letter(beyond + 1)} (row {number}), so more than {limits.columns:,}",
+                limits.columns,
+                "LANDING_MAX_COLUMNS",
+            )
+        # The format is not read: a date shows its time of day whenever it has one.
+        texts = [_value_text(value, shows_time=True) for value in values[: limits.columns]]
+        if any(text is not None for text in texts):
+            yield number, texts
+
+
 def _cell_text(cell) -> str | None:
-    """A cell as the text a person sees in it (numbers in full, dates as YYYY-MM-DD); None if blank."""
-    value = cell.value
+    """An openpyxl cell as the text a person sees in it."""
+    return _value_text(cell.value, shows_time=isinstance(cell.value, dt.datetime) and _shows_time(cell.number_format))
+
+
+def _value_text(value: object, shows_time: bool) -> str | None:
+    """A cell's value as the text a person sees (numbers in full, dates as YYYY-MM-DD); None if blank.
+    ``shows_time``: whether the cell's format shows a date's time of day."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -402,7 +498,7 @@ def _cell_text(cell) -> str | None:
     if isinstance(value, float):
         return _number_text(value)
     if isinstance(value, dt.datetime):
-        if value.time() != dt.time(0) and _shows_time(cell.number_format):
+        if value.time() != dt.time(0) and shows_time:
             return value.isoformat(sep=" ", timespec="seconds")
         return value.date().isoformat()
     if isinstance(value, dt.date):
