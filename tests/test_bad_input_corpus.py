@@ -288,6 +288,14 @@ def test_a_hidden_sheet_is_not_read_when_a_visible_one_holds_the_return(folders,
 
     assert (outcome.status, outcome.rows_read, outcome.rows_loaded) == ("loaded", 3, 3)
     assert [v[3] for v in loaded_values(f"hidden_return.{kind}")] == ["1000.5", "1001.5", "1002.5"]
+    assert not pipeline.build_marts().get("failed_nodes")
+    with warehouse.connect() as conn:
+        in_marts = conn.execute(
+            "select ni179_value_gbp_thousands::text from marts.council_return_submissions"
+            " where file_name = %s order by source_row_number",
+            (f"hidden_return.{kind}",),
+        ).fetchall()
+    assert in_marts == [("1000.5",), ("1001.5",), ("1002.5",)]  # the visible sheet's figures, never the hidden
     [(row, _, sheet, rule, message)] = outcome.warnings
     assert (row, sheet, rule) == (None, "Return (2)", "hidden_sheet_not_read")
     assert "hidden sheet 'Return', which was not read" in message

@@ -248,7 +248,7 @@ def _load_new_file(
             findings += staged.findings
             stopped |= staged.rows_with_errors()
     if dataset.loaded_whole:
-        _stop_every_row_once_one_is_stopped(parts, checked, name)
+        _stop_every_row_once_one_is_stopped(dataset, parts, checked, name)
 
     rows_loaded = rows_quarantined = 0
     all_findings: list[Finding] = []
@@ -266,7 +266,10 @@ def _load_new_file(
 
 
 def _stop_every_row_once_one_is_stopped(
-    parts: list[tuple[Dataset, pd.DataFrame]], checked: dict[str, tuple[list[Finding], set[int]]], file_name: str
+    dataset: Dataset,
+    parts: list[tuple[Dataset, pd.DataFrame]],
+    checked: dict[str, tuple[list[Finding], set[int]]],
+    file_name: str,
 ) -> None:
     """A delivery that is one document loads whole or not at all: its other rows are stopped, each with
     the reason, so that the last report loaded stands whole until a corrected one arrives."""
@@ -276,18 +279,19 @@ def _stop_every_row_once_one_is_stopped(
     rules = Counter(
         f.rule for part, _ in parts for f in checked[part.name][0] if f.severity == "error" and f.row_number is not None
     )
+    key = list(dataset.key_columns)  # what names the document: a RIEP's region and year
     reports = sorted(
         {
-            f"{region} {year}"
+            " ".join(values)
             for _, frame in parts
-            if {"region_code", "financial_year"} <= set(frame.columns)
-            for region, year in frame[["region_code", "financial_year"]].itertuples(index=False, name=None)
-            if region and year
+            if set(key) <= set(frame.columns)
+            for values in frame[key].itertuples(index=False, name=None)
+            if all(values)
         }
     )
     reason = (
-        f"Not loaded: the annual report in '{file_name}' ({', '.join(reports) or 'no region and year given'}) loads "
-        f"whole or not at all, and {len(stopped_rows)} of its rows were stopped ("
+        f"Not loaded: '{file_name}' ({', '.join(reports) or 'no ' + ' or '.join(key)}) loads whole or not at all, "
+        f"as one report, and {len(stopped_rows)} of its rows were stopped ("
         + ", ".join(f"{rule} ({n})" for rule, n in rules.most_common())
         + "; see their messages). Correct them and send the whole report again; until then the report "
         "loaded before it stands."
