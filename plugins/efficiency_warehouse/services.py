@@ -1,11 +1,11 @@
 """Airflow's real services on this machine: `make up`, `make down`, `make status`.
 
-The scheduler, dag-processor, triggerer and api-server run from the project's venv, each in a process
-group (session) of its own, with the same settings `make run` uses (local_airflow): metadata in the
+The scheduler, dag-processor, triggerer and api-server run from the project's venv, each in a session
+of its own, with the same settings `make run` uses (local_airflow): metadata in the
 database ``airflow`` on the embedded PostgreSQL (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN), DAGs from
 ``dags/``. Their PIDs go to ``$AIRFLOW_HOME/services/pids.json`` and their logs beside it, so `make down`
-stops exactly the process groups `make up` started (the LocalExecutor's task processes are in the
-scheduler's group) and nothing else.
+stops exactly the sessions `make up` started (the LocalExecutor's task processes are in the
+scheduler's) and nothing else.
 
 With ``--executor celery`` the scheduler hands tasks to two ``airflow celery worker`` processes through a
 Redis (Debian's ``redis-server``, on a port of its own, nothing saved to disk), each a service of its own
@@ -152,7 +152,7 @@ def _airflow() -> str:
 
 
 def _commands(environment: dict[str, str]) -> dict[str, tuple[list[str], dict[str, str]]]:
-    """Each service's command line and the environment variables of its own."""
+    """Each service's command line and the environment variables of its own, in the order they start."""
     airflow = _airflow()
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
     celery = environment["AIRFLOW__CORE__EXECUTOR"] == EXECUTORS["celery"]
@@ -189,15 +189,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live processes in the process group ``pgid`` (the service and every child it forked)."""
+def session_members(sid: int) -> list[int]:
+    """Live processes in the session ``sid``: the service and everything it started. Not its process group:
+    Airflow puts each task and DAG-file parser in a group of its own (within the session), and a helper of
+    theirs (multiprocessing's resource tracker, which ignores SIGTERM) outlived a stop by group."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(") ", 1)[1].split()
         except (FileNotFoundError, IndexError, ProcessLookupError):
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
+        if int(fields[3]) == sid and fields[0] != "Z":
             members.append(int(stat.parent.name))
     return members
 
@@ -214,14 +216,14 @@ def up(executor: str = "local", wait_seconds: float = START_WAIT_SECONDS) -> dic
     """Start the services unless they already run; wait for the api-server; return the record."""
     environment = service_environment(executor)
     current = running()
-    alive = [name for name, s in current.get("services", {}).items() if group_members(s["pid"])]
+    alive = [name for name, s in current.get("services", {}).items() if session_members(s["pid"])]
     if alive:
         raise ServicesError(
             f"Airflow's services are already running since {current['started_at']} ({', '.join(alive)}):"
             " `make status` lists them, `make down` stops them"
         )
     # The warehouse before any service: a task must never be the one that starts the embedded server, or
-    # the server would be a child in that service's process group and `make down` would stop it too.
+    # the server would be a child in that service's session and `make down` would stop it too.
     warehouse.warehouse_dsn()
     subprocess.run([_airflow(), "db", "migrate"], check=True, stdout=subprocess.DEVNULL, env=environment)
     unpause_known_dags()
@@ -232,25 +234,36 @@ def up(executor: str = "local", wait_seconds: float = START_WAIT_SECONDS) -> dic
         "executor": environment["AIRFLOW__CORE__EXECUTOR"],
         "services": started,
     }
+    # A task's first act is to call the api-server (the Task Execution API): a task started before it
+    # answered failed with "connection refused" and waited out its retry delay, holding a new deployment's
+    # first build back five minutes. So (Redis and) the api-server start, and the api-server answers,
+    # before anything that starts tasks.
     try:
         for name, (command, own_environment) in _commands(environment).items():
-            log_path = state_dir() / f"{name}.log"
-            with log_path.open("ab") as log:
-                process = subprocess.Popen(
-                    command,
-                    env=environment | own_environment,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # its own group: `down` signals it and its children together
-                )
-            started[name] = {"pid": process.pid, "log": str(log_path), "command": command}
+            started[name] = _start(name, command, own_environment, environment)
             pids_file().write_text(json.dumps(record, indent=2))  # written as each starts: a crash leaves it
-        _wait_for_api(wait_seconds, started, record["base_url"])
+            if name == "api-server":
+                _wait_for_api(wait_seconds, started, record["base_url"])
+                record["api_answered_at"] = datetime.now(UTC).isoformat()
+        _wait_for_api(wait_seconds, started, record["base_url"])  # still answering, and nothing else stopped
     except BaseException:
         down()
         raise
     return record
+
+
+def _start(name: str, command: list[str], own_environment: dict[str, str], environment: dict[str, str]) -> dict:
+    log_path = state_dir() / f"{name}.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            env=environment | own_environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a session of its own: `down` stops everything in it
+        )
+    return {"pid": process.pid, "log": str(log_path), "command": command, "started_at": datetime.now(UTC).isoformat()}
 
 
 def unpause_known_dags() -> list[str]:
@@ -286,36 +299,37 @@ def _wait_for_api(wait_seconds: float, started: dict, url_root: str) -> None:
 
 
 def down() -> list[str]:
-    """Stop every process group `up` started (TERM, then KILL after a grace period); return their names."""
+    """Stop every session `up` started (TERM, then KILL after a grace period); return the services' names."""
     services = running().get("services", {})
     for service in services.values():
-        _signal_group(service["pid"], signal.SIGTERM)
+        _signal_session(service["pid"], signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for service in services.values():
-        while group_members(service["pid"]) and time.monotonic() < deadline:
+        while session_members(service["pid"]) and time.monotonic() < deadline:
             time.sleep(0.5)
-        if group_members(service["pid"]):
-            _signal_group(service["pid"], signal.SIGKILL)
+        if session_members(service["pid"]):
+            _signal_session(service["pid"], signal.SIGKILL)
             kill_deadline = time.monotonic() + 10
-            while group_members(service["pid"]) and time.monotonic() < kill_deadline:
+            while session_members(service["pid"]) and time.monotonic() < kill_deadline:
                 time.sleep(0.2)
     for service in services.values():
         try:  # reap our own children (when up and down ran in one process) so none is left a zombie
             os.waitpid(service["pid"], os.WNOHANG)
         except ChildProcessError:
             pass
-    left = {name: group_members(s["pid"]) for name, s in services.items() if group_members(s["pid"])}
+    left = {name: session_members(s["pid"]) for name, s in services.items() if session_members(s["pid"])}
     if left:
         raise ServicesError(f"still running after SIGKILL: {left}; {pids_file()} is kept")
     pids_file().unlink(missing_ok=True)
     return list(services)
 
 
-def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except ProcessLookupError:
-        pass
+def _signal_session(sid: int, signum: int) -> None:
+    for pid in session_members(sid):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 def admin_password() -> str | None:
