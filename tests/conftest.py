@@ -60,8 +60,11 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    if _is_xdist_controller(config):
-        shutil.rmtree(SESSION_DIR, ignore_errors=True)
+    if not _is_xdist_controller(config):
+        # pytest_configure started this process's server; a worker given no tests (a `-k` run) never used the
+        # session fixture below that stops it, and left it running.
+        warehouse.stop_embedded()
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)
 
 
 def _is_xdist_controller(config) -> bool:
