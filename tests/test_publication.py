@@ -14,6 +14,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import psycopg
@@ -22,7 +23,7 @@ from conftest import PROJECT_ROOT, pipeline_clone
 from corpus import csv_bytes, drop
 from psycopg import sql
 
-from efficiency_warehouse import ingest, pipeline, publish, warehouse
+from efficiency_warehouse import ingest, outputs_index, pipeline, publish, warehouse
 from efficiency_warehouse.datasets import COUNCIL_RETURNS
 
 
@@ -342,6 +343,27 @@ def test_outputs_index_links_the_board_packs_and_both_docs_sites(releases):
     assert list((outputs / "docs" / "gx" / "validations").rglob("*.html")), "GX Data Docs hold the validations run"
     assert re.search(r"Returns held for review: [1-9]\d* pending</h2><p>As at \d", page), "the sample data holds some"
     assert "make review" in page
+
+
+def test_outputs_index_lists_the_validations_without_needing_the_internet(releases):
+    """GX's own index builds its table with scripts from CDNs: offline it lists nothing. The outputs index
+    lists every validation, newest first, linked to its page, with no script."""
+    outputs = releases.parent
+    page = (outputs / "index.html").read_text()
+    results = Path(os.environ["GX_VALIDATION_RESULTS_DIR"])
+    stored = [json.loads(p.read_text()) | {"key": p.relative_to(results).with_suffix("").as_posix()}
+              for p in results.rglob("*.json")]  # fmt: skip
+    assert any(not r["success"] for r in stored) and any(r["success"] for r in stored), "the samples fail some"
+    newest = sorted(stored, key=lambda r: r["meta"]["validation_time"], reverse=True)
+    newest = newest[: outputs_index.VALIDATIONS_LISTED]
+    section = page[page.index("Quality gate validations") :]
+    assert f"Quality gate validations: {len(stored)}</h2><p>As at " in page
+    linked = re.findall(r'<a href="docs/gx/validations/([^"]+)\.html">', section)
+    assert linked == [r["key"] for r in newest]
+    assert all((outputs / "docs" / "gx" / "validations" / f"{key}.html").exists() for key in linked)
+    outcomes = re.findall(r"</a></td><td>(passed|FAILED)</td>", section)
+    assert outcomes == ["passed" if r["success"] else "FAILED" for r in newest]
+    assert "<script" not in page
 
 
 def test_board_scorecard_and_regional_mart_carry_the_riep_and_simplification_measures(releases):
