@@ -126,6 +126,10 @@ def service_environment(executor: str = "local") -> dict[str, str]:
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": os.environ.get("AIRFLOW_TRIGGER_LOG_SERVER_PORT", "8794"),
         "PYTHONPATH": str(settings.PROJECT_ROOT / "plugins"),
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "efficiency_warehouse.services.worker_hostname",
+        # Airflow renames its processes (setproctitle), which by default writes over /proc/<pid>/environ:
+        # the AIRFLOW_HOME there is how an operator (and make down's test) tells this deployment's
+        # processes from another's. Titles are then cut to the length of the command line.
+        "SPT_NOENV": "1",
     }
     if warehouse.warehouse_connection() is None:
         # The one warehouse for every service and worker, as docker-compose gives it: the embedded server,
