@@ -48,7 +48,6 @@ def write_index(outputs: Path | None = None, held_for_review: list[dict] | None 
     """The page; ``held_for_review`` (review.pending()'s items, read when the page is written) heads it."""
     outputs = outputs or settings.outputs_dir()
     items = [_held_for_review_section(held_for_review or [])]
-    items_after_sections = [_validations_section(outputs)]
     for title, target, about in SECTIONS:
         path = outputs / target
         if path.is_dir():
@@ -64,15 +63,14 @@ def write_index(outputs: Path | None = None, held_for_review: list[dict] | None 
         else:
             link, body = html.escape(title), "<p><em>not produced by this run</em></p>"
         items.append(f"<section><h2>{link}</h2><p>{html.escape(about)}</p>{body}</section>")
+    items.append(_validations_section(outputs))  # last: it can be 200 rows long
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"{settings.CSP_META}<title>Efficiency warehouse outputs</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
         "h2{margin-bottom:.2rem}section{border-top:1px solid #ddd;padding:.5rem 0}"
         "td,th{text-align:left;padding:.1rem .8rem .1rem 0}</style></head><body>"
-        "<h1>National efficiency-returns warehouse: outputs</h1>"
-        + "".join(items + items_after_sections)
-        + "</body></html>\n"
+        "<h1>National efficiency-returns warehouse: outputs</h1>" + "".join(items) + "</body></html>\n"
     )
     index = outputs / "index.html"
     index.parent.mkdir(parents=True, exist_ok=True)
