@@ -73,14 +73,6 @@ def processes_with_airflow_home(airflow_home: str) -> list[tuple[int, str]]:
     return found
 
 
-def running(pid: int) -> bool:
-    """Not ended: a zombie has ended (orphans wait for their reaper, which in a container may be slow)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
 def started_before_the_api_answered(record: dict) -> list[str]:
     """Services that start tasks but started before the api-server answered (a task's first call is to it)."""
     answered = datetime.fromisoformat(record["api_answered_at"])
@@ -157,7 +149,8 @@ def test_make_up_serves_the_dags_and_make_down_stops_exactly_what_it_started(ser
         assert stopped.stdout.strip() == "stopped: " + ", ".join(services.SERVICES)
         left = [p for p in processes_with_airflow_home(service_env["AIRFLOW_HOME"]) if p[0] != bystander.pid]
         assert left == [], "make down left processes running"
-        assert [pid for pid in sessions if running(pid)] == [], "make down left processes running"
+        # (A zombie has ended: orphans wait for their reaper, which in a container may be slow.)
+        assert [pid for pid in sessions if services.alive(pid)] == [], "make down left processes running"
         assert bystander.poll() is None, "make down stopped a process it did not start"
         assert not (state / "pids.json").exists()
         assert run_services("down", service_env).stdout.strip() == "nothing was running"

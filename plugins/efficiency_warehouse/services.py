@@ -184,7 +184,7 @@ def _commands(environment: dict[str, str]) -> dict[str, tuple[list[str], dict[st
     return commands
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """The process exists and is not a zombie."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[0]
@@ -220,10 +220,10 @@ def up(executor: str = "local", wait_seconds: float = START_WAIT_SECONDS) -> dic
     """Start the services unless they already run; wait for the api-server; return the record."""
     environment = service_environment(executor)
     current = running()
-    alive = [name for name, s in current.get("services", {}).items() if session_members(s["pid"])]
-    if alive:
+    still_running = [name for name, s in current.get("services", {}).items() if session_members(s["pid"])]
+    if still_running:
         raise ServicesError(
-            f"Airflow's services are already running since {current['started_at']} ({', '.join(alive)}):"
+            f"Airflow's services are already running since {current['started_at']} ({', '.join(still_running)}):"
             " `make status` lists them, `make down` stops them"
         )
     # The warehouse before any service: a task must never be the one that starts the embedded server, or
@@ -289,7 +289,7 @@ def _wait_for_api(wait_seconds: float, started: dict, url_root: str) -> None:
     url = f"{url_root}/api/v2/monitor/health"
     while time.monotonic() < deadline:
         for name, service in started.items():
-            if not _alive(service["pid"]):
+            if not alive(service["pid"]):
                 tail = Path(service["log"]).read_text(errors="replace").splitlines()[-20:]
                 raise ServicesError(f"{name} stopped while starting; the end of {service['log']}:\n" + "\n".join(tail))
         try:
@@ -321,7 +321,7 @@ def down() -> list[str]:
             os.waitpid(service["pid"], os.WNOHANG)
         except ChildProcessError:
             pass
-    left = {name: session_members(s["pid"]) for name, s in services.items() if session_members(s["pid"])}
+    left = {name: members for name, s in services.items() if (members := session_members(s["pid"]))}
     if left:
         raise ServicesError(f"still running after SIGKILL: {left}; {pids_file()} is kept")
     pids_file().unlink(missing_ok=True)
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             if not current:
                 print("not running")
             for name, service in current.get("services", {}).items():
-                state = "up" if _alive(service["pid"]) else "STOPPED (see its log)"
+                state = "up" if alive(service["pid"]) else "STOPPED (see its log)"
                 print(f"  {name:<14} pid {service['pid']:<8} {state}")
     except (ServicesError, warehouse.WarehouseNotConfigured) as error:
         print(f"error: {error}", file=sys.stderr)
